@@ -1,0 +1,1 @@
+Console.WriteLine("LlmResilience sample: coming up.");
