@@ -9,7 +9,7 @@ public enum LlmFailureKind
     /// <summary>No connection could be made: the connection was refused, the name did not resolve, or the connect timed out.</summary>
     ConnectFailure,
 
-    /// <summary>The connection was reset or closed before response headers arrived.</summary>
+    /// <summary>The connection was reset or closed before the response arrived: before its headers, or in the middle of a non-streamed body.</summary>
     ResetBeforeHeaders,
 
     /// <summary>A timeout of the pipeline expired: the total timeout, the attempt timeout, the first-token or the stream-idle timeout.</summary>

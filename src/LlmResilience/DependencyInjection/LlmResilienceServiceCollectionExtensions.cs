@@ -1,0 +1,83 @@
+using LlmResilience;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers <see cref="IChatCompletionsClient"/> with its resilient pipeline.</summary>
+public static class LlmResilienceServiceCollectionExtensions
+{
+    private const string HttpClientNamePrefix = "LlmResilience.ChatCompletions";
+
+    /// <summary>Registers the default <see cref="IChatCompletionsClient"/> (a singleton), configured in code.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the base address, key, model and resilience options; validated at start-up.</param>
+    /// <returns>The builder of the client's <see cref="HttpClient"/>, to add handlers of your own.</returns>
+    public static IHttpClientBuilder AddChatCompletionsClient(this IServiceCollection services, Action<LlmClientOptions> configure) =>
+        AddChatCompletionsClient(services, Options.Options.DefaultName, configure);
+
+    /// <summary>Registers the default <see cref="IChatCompletionsClient"/> (a singleton), bound to a configuration section.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="section">A section with <c>BaseAddress</c>, <c>ApiKey</c>, <c>Model</c> and a <c>Resilience</c> sub-section.</param>
+    /// <returns>The builder of the client's <see cref="HttpClient"/>.</returns>
+    public static IHttpClientBuilder AddChatCompletionsClient(this IServiceCollection services, IConfiguration section) =>
+        AddChatCompletionsClient(services, Options.Options.DefaultName, section);
+
+    /// <summary>
+    /// Registers a named <see cref="IChatCompletionsClient"/>, resolved as a keyed service
+    /// (<c>[FromKeyedServices("name")]</c> or <c>GetRequiredKeyedService&lt;IChatCompletionsClient&gt;("name")</c>).
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The client's name (its service key and options name).</param>
+    /// <param name="configure">Sets the base address, key, model and resilience options; validated at start-up.</param>
+    /// <returns>The builder of the client's <see cref="HttpClient"/>.</returns>
+    public static IHttpClientBuilder AddChatCompletionsClient(this IServiceCollection services, string name, Action<LlmClientOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return AddCore(services, name, options => options.Configure(configure));
+    }
+
+    /// <summary>Registers a named <see cref="IChatCompletionsClient"/> bound to a configuration section, resolved as a keyed service.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The client's name (its service key and options name).</param>
+    /// <param name="section">A section with <c>BaseAddress</c>, <c>ApiKey</c>, <c>Model</c> and a <c>Resilience</c> sub-section.</param>
+    /// <returns>The builder of the client's <see cref="HttpClient"/>.</returns>
+    public static IHttpClientBuilder AddChatCompletionsClient(this IServiceCollection services, string name, IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        return AddCore(services, name, options => options.Bind(section));
+    }
+
+    private static IHttpClientBuilder AddCore(IServiceCollection services, string name, Action<OptionsBuilder<LlmClientOptions>> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(name);
+        var options = services.AddOptions<LlmClientOptions>(name);
+        configure(options);
+        options.PostConfigure(static o => o.ApplyDefaults()).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LlmClientOptions>, LlmClientOptionsValidator>());
+
+        var httpClientName = name.Length == 0 ? HttpClientNamePrefix : $"{HttpClientNamePrefix}.{name}";
+        var builder = services.AddHttpClient(httpClientName)
+            .AddLlmPipeline(sp => sp.GetRequiredService<IOptionsMonitor<LlmClientOptions>>().Get(name).Resilience);
+
+        if (name.Length == 0)
+        {
+            services.TryAddSingleton<IChatCompletionsClient>(sp => CreateClient(sp, name, httpClientName));
+        }
+        else
+        {
+            services.AddKeyedSingleton<IChatCompletionsClient>(name, (sp, _) => CreateClient(sp, name, httpClientName));
+        }
+
+        return builder;
+    }
+
+    private static ChatCompletionsClient CreateClient(IServiceProvider services, string name, string httpClientName)
+    {
+        var options = services.GetRequiredService<IOptionsMonitor<LlmClientOptions>>().Get(name);
+        var httpClient = services.GetRequiredService<IHttpClientFactory>().CreateClient(httpClientName);
+        return new ChatCompletionsClient(httpClient, options, LlmResilienceHttpClientBuilderExtensions.CreateLogger(services), ownsHttpClient: true);
+    }
+}

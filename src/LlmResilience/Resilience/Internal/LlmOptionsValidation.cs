@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace LlmResilience;
+
+/// <summary>
+/// The rules of <see cref="LlmClientOptions"/> and <see cref="LlmResilienceOptions"/>: each failure names the
+/// property, the value found and how to fix it.
+/// </summary>
+internal static class LlmOptionsValidation
+{
+    // Polly's timeout strategy accepts 10 ms to 1 day; the same bounds apply to every clock of ours.
+    private static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
+
+    public static void Validate(LlmResilienceOptions? options, string prefix, List<string> failures)
+    {
+        if (options is null)
+        {
+            failures.Add($"{prefix}Resilience is null: leave it unset to get the defaults, or assign new LlmResilienceOptions().");
+            return;
+        }
+
+        if (options.MaxRetryAttempts is < 0 or > 100)
+        {
+            failures.Add($"{prefix}MaxRetryAttempts is {options.MaxRetryAttempts}: use 0 (no retries) to 100.");
+        }
+
+        if (options.BaseDelay < TimeSpan.Zero || options.BaseDelay > MaxTimeout)
+        {
+            failures.Add($"{prefix}BaseDelay is {Show(options.BaseDelay)}: use a delay from 0 to 1 day (the default is 0.5 s).");
+        }
+
+        if (options.MaxDelay < options.BaseDelay)
+        {
+            failures.Add($"{prefix}MaxDelay ({Show(options.MaxDelay)}) is shorter than BaseDelay ({Show(options.BaseDelay)}): raise MaxDelay or lower BaseDelay.");
+        }
+
+        if (options.MaxRetryAfter < TimeSpan.Zero)
+        {
+            failures.Add($"{prefix}MaxRetryAfter is {Show(options.MaxRetryAfter)}: use zero or more (0 fails at once whenever a server asks for a wait).");
+        }
+
+        CheckTimeout(options.ConnectTimeout, nameof(options.ConnectTimeout), prefix, failures);
+        CheckTimeout(options.AttemptTimeout, nameof(options.AttemptTimeout), prefix, failures);
+        CheckTimeout(options.FirstTokenTimeout, nameof(options.FirstTokenTimeout), prefix, failures);
+        CheckTimeout(options.StreamIdleTimeout, nameof(options.StreamIdleTimeout), prefix, failures);
+        CheckTimeout(options.TotalTimeout, nameof(options.TotalTimeout), prefix, failures);
+        CheckTimeout(options.PooledConnectionLifetime, nameof(options.PooledConnectionLifetime), prefix, failures);
+        CheckTimeout(options.PooledConnectionIdleTimeout, nameof(options.PooledConnectionIdleTimeout), prefix, failures);
+
+        if (options.AttemptTimeout > options.TotalTimeout)
+        {
+            failures.Add($"{prefix}AttemptTimeout ({Show(options.AttemptTimeout)}) is longer than TotalTimeout ({Show(options.TotalTimeout)}): one attempt could never time out on its own. Lower AttemptTimeout or raise TotalTimeout.");
+        }
+
+        if (options.StreamIdleTimeout > options.FirstTokenTimeout)
+        {
+            failures.Add($"{prefix}StreamIdleTimeout ({Show(options.StreamIdleTimeout)}) is longer than FirstTokenTimeout ({Show(options.FirstTokenTimeout)}): a gap between tokens would be allowed to outlast the wait for the first one. Lower StreamIdleTimeout or raise FirstTokenTimeout.");
+        }
+
+        if (options.PoolRecycleAfterTransportFailures < 0)
+        {
+            failures.Add($"{prefix}PoolRecycleAfterTransportFailures is {options.PoolRecycleAfterTransportFailures}: use 0 (never recycle) or more (the default is 3).");
+        }
+
+        if (options.MaxResponseBytes is <= 0 or > int.MaxValue)
+        {
+            failures.Add($"{prefix}MaxResponseBytes is {options.MaxResponseBytes.ToString(CultureInfo.InvariantCulture)}: use 1 to {int.MaxValue.ToString(CultureInfo.InvariantCulture)} bytes (the default is 32 MiB).");
+        }
+    }
+
+    public static void Validate(LlmClientOptions options, List<string> failures)
+    {
+        var address = options.BaseAddress;
+        if (address is null)
+        {
+            failures.Add("BaseAddress is not set: set it to the API's base, such as https://api.openai.com/v1/.");
+        }
+        else if (!address.IsAbsoluteUri || (address.Scheme != Uri.UriSchemeHttps && address.Scheme != Uri.UriSchemeHttp))
+        {
+            failures.Add($"BaseAddress '{address}' is not an absolute http(s) address: use one such as https://api.openai.com/v1/.");
+        }
+        else
+        {
+            var loopback = IsLoopback(address);
+            if (address.Scheme == Uri.UriSchemeHttp && !loopback && !options.AllowInsecureHttp)
+            {
+                failures.Add($"BaseAddress '{address}' uses plain http to a remote host, which would send the API key in clear text: use https, or set AllowInsecureHttp = true for a gateway inside a trusted network.");
+            }
+
+            if (string.IsNullOrWhiteSpace(options.ApiKey) && !loopback)
+            {
+                failures.Add($"ApiKey is not set for the remote endpoint {address.Host}: set LlmClientOptions.ApiKey (or the {LlmClientOptions.ApiKeyEnvironmentVariable} environment variable).");
+            }
+        }
+
+        if (options.Model is { Length: 0 } || (options.Model is not null && string.IsNullOrWhiteSpace(options.Model)))
+        {
+            failures.Add("Model is empty: name a model such as gpt-4o-mini, or leave it null and name the model in each request.");
+        }
+
+        Validate(options.Resilience, "Resilience.", failures);
+    }
+
+    public static ValidateOptionsResult ToResult(List<string> failures) =>
+        failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+    public static bool IsLoopback(Uri address) =>
+        address.IsLoopback || (IPAddress.TryParse(address.DnsSafeHost, out var ip) && IPAddress.IsLoopback(ip));
+
+    private static void CheckTimeout(TimeSpan value, string name, string prefix, List<string> failures)
+    {
+        if (value < MinTimeout || value > MaxTimeout)
+        {
+            failures.Add($"{prefix}{name} is {Show(value)}: use a positive timeout from 10 ms to 1 day.");
+        }
+    }
+
+    private static string Show(TimeSpan value) => value.ToString("c", CultureInfo.InvariantCulture);
+}
+
+/// <summary>Validates <see cref="LlmClientOptions"/> at start-up (registered with ValidateOnStart).</summary>
+internal sealed class LlmClientOptionsValidator : IValidateOptions<LlmClientOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LlmClientOptions options)
+    {
+        var failures = new List<string>();
+        LlmOptionsValidation.Validate(options, failures);
+        return LlmOptionsValidation.ToResult(failures);
+    }
+}
+
+/// <summary>Validates <see cref="LlmResilienceOptions"/> given to <c>AddLlmResilienceHandler</c> at start-up.</summary>
+internal sealed class LlmResilienceOptionsValidator : IValidateOptions<LlmResilienceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LlmResilienceOptions options)
+    {
+        var failures = new List<string>();
+        LlmOptionsValidation.Validate(options, string.Empty, failures);
+        return LlmOptionsValidation.ToResult(failures);
+    }
+}

@@ -1,0 +1,156 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Net;
+using LlmResilience.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace LlmResilience.Tests.DependencyInjection;
+
+public sealed class ServiceCollectionExtensionsTests
+{
+    [Fact]
+    public async Task AddChatCompletionsClient_ResolvesAResilientClient()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.ResetBeforeHeaders(), FakeBehavior.EnvoyUpstreamReset());
+        var services = new ServiceCollection();
+        services.AddChatCompletionsClient(o =>
+        {
+            o.BaseAddress = server.BaseAddress;
+            o.Model = "di-model";
+            o.Resilience.BaseDelay = TimeSpan.FromMilliseconds(5);
+        });
+        await using var provider = services.BuildServiceProvider();
+
+        var client = provider.GetRequiredService<IChatCompletionsClient>();
+        var completion = await client.CompleteAsync(new ChatCompletionRequest([ChatMessage.User("hi")]));
+
+        Assert.NotNull(completion.Content);
+        Assert.Equal(3, server.Requests.Count);
+        Assert.Same(client, provider.GetRequiredService<IChatCompletionsClient>());
+    }
+
+    [Fact]
+    public async Task AddChatCompletionsClient_NamedClients_AreKeyedServicesWithTheirOwnOptions()
+    {
+        await using var fast = await FakeLlmServer.StartAsync();
+        await using var smart = await FakeLlmServer.StartAsync();
+        var services = new ServiceCollection();
+        services.AddChatCompletionsClient("fast", o => { o.BaseAddress = fast.BaseAddress; o.Model = "small"; });
+        services.AddChatCompletionsClient("smart", o => { o.BaseAddress = smart.BaseAddress; o.Model = "large"; });
+        await using var provider = services.BuildServiceProvider();
+
+        await provider.GetRequiredKeyedService<IChatCompletionsClient>("fast").CompleteAsync(new ChatCompletionRequest([ChatMessage.User("a")]));
+        await provider.GetRequiredKeyedService<IChatCompletionsClient>("smart").CompleteAsync(new ChatCompletionRequest([ChatMessage.User("b")]));
+
+        Assert.Contains("\"model\":\"small\"", Assert.Single(fast.Requests).Body);
+        Assert.Contains("\"model\":\"large\"", Assert.Single(smart.Requests).Body);
+    }
+
+    [Fact]
+    public async Task AddChatCompletionsClient_FromConfiguration_BindsEverySetting()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.ServerError(500), 2);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Llm:BaseAddress"] = server.BaseAddress.ToString(),
+            ["Llm:ApiKey"] = "from-config",
+            ["Llm:Model"] = "config-model",
+            ["Llm:Resilience:MaxRetryAttempts"] = "1",
+            ["Llm:Resilience:BaseDelay"] = "00:00:00.005",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddChatCompletionsClient(configuration.GetSection("Llm"));
+        await using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptionsMonitor<LlmClientOptions>>().Get(Options.DefaultName);
+        Assert.Equal(1, options.Resilience.MaxRetryAttempts);
+        var error = await Assert.ThrowsAsync<LlmException>(() =>
+            provider.GetRequiredService<IChatCompletionsClient>().CompleteAsync(new ChatCompletionRequest([ChatMessage.User("a")])));
+
+        Assert.Equal(2, error.Attempts);
+        Assert.Equal("Bearer from-config", server.Requests[0].Headers["Authorization"]);
+        Assert.Contains("\"model\":\"config-model\"", server.Requests[0].Body);
+    }
+
+    [Fact]
+    public async Task AddChatCompletionsClient_InvalidOptions_FailHostStartWithHowToFix()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddChatCompletionsClient(o =>
+        {
+            o.BaseAddress = new Uri("https://api.example.com/v1/");
+            o.ApiKey = "";
+            o.Resilience.StreamIdleTimeout = TimeSpan.FromHours(1);
+        });
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(error.Failures, f => f.Contains("ApiKey is not set", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("StreamIdleTimeout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AddLlmResilienceHandler_OnAPlainHttpClient_RetriesAndDisablesTheHiddenTimeout()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.EnvoyUpstreamReset());
+        var services = new ServiceCollection();
+        services.AddHttpClient("raw").AddLlmResilienceHandler(o => o.BaseDelay = TimeSpan.FromMilliseconds(5));
+        await using var provider = services.BuildServiceProvider();
+        var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient("raw");
+
+        using var response = await http.PostAsync(new Uri(server.BaseAddress, "chat/completions"),
+            new StringContent("""{"model":"m","messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Timeout.InfiniteTimeSpan, http.Timeout);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(server.Requests[0].Body, server.Requests[1].Body);
+    }
+
+    [Fact]
+    public async Task AddLlmResilienceHandler_UnderTheOfficialOpenAiSdk_SurvivesResetsAndProxy503s()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.ResetBeforeHeaders(), FakeBehavior.EnvoyUpstreamReset());
+        server.Enqueue(FakeBehavior.StreamStallAfter(0), FakeBehavior.CloseBeforeHeaders());
+        var services = new ServiceCollection();
+        services.AddHttpClient("openai").AddLlmResilienceHandler(o =>
+        {
+            o.BaseDelay = TimeSpan.FromMilliseconds(5);
+            o.FirstTokenTimeout = TimeSpan.FromMilliseconds(200);
+            o.StreamIdleTimeout = TimeSpan.FromMilliseconds(200);
+        });
+        await using var provider = services.BuildServiceProvider();
+        var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient("openai");
+        var chat = new ChatClient("fake-model", new ApiKeyCredential("sk-x"), new OpenAIClientOptions
+        {
+            Endpoint = server.BaseAddress,
+            Transport = new HttpClientPipelineTransport(http),
+            // The SDK's own retries are off: ours do the work.
+            RetryPolicy = new ClientRetryPolicy(0),
+        });
+
+        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("hi")]);
+        var streamed = new System.Text.StringBuilder();
+        await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("hi")]))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                streamed.Append(part.Text);
+            }
+        }
+
+        Assert.Equal("Hello from FakeLlmServer.", completion.Content[0].Text);
+        Assert.Equal("Hello from FakeLlmServer.", streamed.ToString());
+        Assert.Equal(6, server.Requests.Count);
+    }
+}
