@@ -24,6 +24,7 @@ namespace LlmResilience;
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
     GenerationMode = JsonSourceGenerationMode.Default)]
 [JsonSerializable(typeof(ChatCompletionRequest))]
+[JsonSerializable(typeof(ChatCompletion))]
 [JsonSerializable(typeof(ChatMessage))]
 [JsonSerializable(typeof(ChatToolCall))]
 [JsonSerializable(typeof(ChatRole))]
