@@ -25,6 +25,7 @@ namespace LlmResilience;
     GenerationMode = JsonSourceGenerationMode.Default)]
 [JsonSerializable(typeof(ChatCompletionRequest))]
 [JsonSerializable(typeof(ChatCompletion))]
+[JsonSerializable(typeof(ChatCompletionChunk))]
 [JsonSerializable(typeof(ChatMessage))]
 [JsonSerializable(typeof(ChatToolCall))]
 [JsonSerializable(typeof(ChatRole))]
