@@ -12,7 +12,7 @@ namespace LlmResilience;
 /// Polymorphic wire shapes have hand-written converters attached to their types: <see cref="ChatMessageConverter"/> (content as a
 /// string or an array), <see cref="ChatContentPartConverter"/>, <see cref="ChatToolChoiceConverter"/> (a string or an object),
 /// <see cref="ChatResponseFormatConverter"/> and <see cref="ChatRoleConverter"/>. Error bodies are read without a contract, by
-/// the error-body parser, because their shape varies by provider.
+/// <see cref="OpenAiErrorBody"/>, because their shape varies by provider.
 /// <para>
 /// Read responses and chunks with <c>Default</c>; write requests with <see cref="Relaxed"/>, which leaves quotes, <c>+</c> and
 /// non-ASCII text unescaped.
