@@ -3,7 +3,10 @@ using System.Text.Json.Serialization;
 
 namespace LlmResilience;
 
-/// <summary>Reads a JSON <c>null</c> as 0 for token counts, which some gateways send (LiteLLM writes <c>"audio_tokens":null</c>).</summary>
+/// <summary>
+/// Reads a JSON <c>null</c> as 0 for counts and indexes, which some gateways send where OpenAI sends a number
+/// (LiteLLM writes <c>"audio_tokens":null</c>).
+/// </summary>
 internal sealed class NullAsZeroInt32Converter : JsonConverter<int>
 {
     public override int Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>

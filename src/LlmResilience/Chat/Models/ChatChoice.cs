@@ -6,6 +6,7 @@ namespace LlmResilience;
 public sealed class ChatChoice
 {
     /// <summary>Gets or sets the choice's position among <see cref="ChatCompletion.Choices"/>.</summary>
+    [JsonConverter(typeof(NullAsZeroInt32Converter))]
     public int Index { get; set; }
 
     /// <summary>Gets or sets the message the model wrote.</summary>

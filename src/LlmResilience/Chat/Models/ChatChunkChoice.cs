@@ -6,6 +6,7 @@ namespace LlmResilience;
 public sealed class ChatChunkChoice
 {
     /// <summary>Gets or sets the choice this fragment belongs to.</summary>
+    [JsonConverter(typeof(NullAsZeroInt32Converter))]
     public int Index { get; set; }
 
     /// <summary>Gets or sets what this chunk adds to the choice's message.</summary>

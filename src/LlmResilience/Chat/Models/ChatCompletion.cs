@@ -13,12 +13,25 @@ public sealed class ChatCompletion
     [JsonConverter(typeof(WellKnownStringConverter))]
     public string Object { get => field ?? string.Empty; set; }
 
+    // The largest Unix time DateTimeOffset holds (9999-12-31T23:59:59Z), in seconds and in milliseconds.
+    private const long MaxUnixSeconds = 253_402_300_799;
+    private const long MaxUnixMilliseconds = 253_402_300_799_999;
+
     /// <summary>Gets or sets when the completion was created, in seconds since the Unix epoch.</summary>
+    [JsonConverter(typeof(NullAsZeroInt64Converter))]
     public long Created { get; set; }
 
-    /// <summary>Gets when the completion was created (<see cref="Created"/> as a date).</summary>
+    /// <summary>
+    /// Gets when the completion was created (<see cref="Created"/> as a date). A value too large for seconds is taken as
+    /// milliseconds, which some servers send; a value that is neither gives the Unix epoch rather than an exception.
+    /// </summary>
     [JsonIgnore]
-    public DateTimeOffset CreatedAt => DateTimeOffset.FromUnixTimeSeconds(Created);
+    public DateTimeOffset CreatedAt => Created switch
+    {
+        >= 0 and <= MaxUnixSeconds => DateTimeOffset.FromUnixTimeSeconds(Created),
+        > MaxUnixSeconds and <= MaxUnixMilliseconds => DateTimeOffset.FromUnixTimeMilliseconds(Created),
+        _ => DateTimeOffset.UnixEpoch,
+    };
 
     /// <summary>Gets or sets the model that answered, which may name a dated snapshot of the model requested.</summary>
     public string Model { get => field ?? string.Empty; set; }

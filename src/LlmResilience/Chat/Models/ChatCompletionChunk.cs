@@ -17,6 +17,7 @@ public sealed class ChatCompletionChunk
     public string Object { get => field ?? string.Empty; set; }
 
     /// <summary>Gets or sets when the completion was created, in seconds since the Unix epoch; the same on every chunk.</summary>
+    [JsonConverter(typeof(NullAsZeroInt64Converter))]
     public long Created { get; set; }
 
     /// <summary>Gets or sets the model that answers.</summary>

@@ -9,6 +9,7 @@ namespace LlmResilience;
 public sealed class ChatToolCallDelta
 {
     /// <summary>Gets or sets the position of the call this fragment belongs to, which ties the fragments of one call together.</summary>
+    [JsonConverter(typeof(NullAsZeroInt32Converter))]
     public int Index { get; set; }
 
     /// <summary>Gets or sets the call's id, on its first fragment.</summary>

@@ -109,6 +109,16 @@ public sealed class ChatCompletionChunkTests
     }
 
     [Fact]
+    public void Deserialize_NullCreatedAndIndexes_ReadsZero()
+    {
+        var chunk = Deserialize("""{"created":null,"choices":[{"index":null,"delta":{"tool_calls":[{"index":null,"function":{"arguments":"{}"}}]}}]}""");
+
+        Assert.Equal(0L, chunk.Created);
+        Assert.Equal(0, chunk.Choices[0].Index);
+        Assert.Equal(0, chunk.Choices[0].Delta.ToolCalls![0].Index);
+    }
+
+    [Fact]
     public void Deserialize_ReasoningContentDelta_ReadsIt()
     {
         var chunk = Deserialize("""{"choices":[{"index":0,"delta":{"content":null,"reasoning_content":"Let me think"}}]}""");

@@ -196,6 +196,27 @@ public sealed class ChatCompletionTests
         Assert.Null(sparse.Content);
     }
 
+    [Theory]
+    [InlineData(1741569952L, "2025-03-10T01:25:52Z")]
+    [InlineData(1741569952123L, "2025-03-10T01:25:52.123Z")]
+    [InlineData(-5L, "1970-01-01T00:00:00Z")]
+    [InlineData(long.MaxValue, "1970-01-01T00:00:00Z")]
+    public void CreatedAt_SecondsMillisecondsOrGarbage_NeverThrows(long created, string expected)
+    {
+        var completion = new ChatCompletion { Created = created };
+
+        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), completion.CreatedAt);
+    }
+
+    [Fact]
+    public void Deserialize_NullCreatedAndIndex_ReadsZero()
+    {
+        var completion = Deserialize("""{"created":null,"choices":[{"index":null,"message":{"content":"x"}}]}""");
+
+        Assert.Equal(0L, completion.Created);
+        Assert.Equal(0, completion.Choices[0].Index);
+    }
+
     [Fact]
     public void Deserialize_ReasoningContent_ReadsIt()
     {
