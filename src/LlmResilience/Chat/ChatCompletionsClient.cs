@@ -292,7 +292,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         var wire = request.ForWire(model, stream);
         var message = new HttpRequestMessage(HttpMethod.Post, _endpoint)
         {
-            Content = JsonRequestContent.Create(wire, LlmJsonContext.Default.ChatCompletionRequest),
+            Content = JsonRequestContent.Create(wire, LlmJsonContext.Relaxed.ChatCompletionRequest),
         };
         message.Headers.Authorization = _authorization;
         if (stream)
