@@ -225,7 +225,12 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
 
     private LlmException Interrupted(Exception cause, string? requestId, int chunks, StringBuilder? text)
     {
-        var reason = cause is LlmException llm ? llm.Message : FailureClassifier.Describe(cause) is var d && d != cause.GetType().Name ? d : cause.Message;
+        var reason = cause switch
+        {
+            LlmException llm => llm.Message,
+            HttpRequestException http => FailureClassifier.Describe(http) + ".",
+            _ => cause.Message,
+        };
         Log.StreamInterrupted(_logger, Endpoints.Describe(_endpoint), chunks, cause.GetType().Name, requestId);
         return new LlmException(LlmFailureKind.StreamInterrupted,
             $"The stream from {Endpoints.Describe(_endpoint)} broke after {chunks} chunk(s) had been delivered: {reason} It was not retried, since that would repeat output; PartialContent holds the text received. Retry the call if a complete answer is needed.",

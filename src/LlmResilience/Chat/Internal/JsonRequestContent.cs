@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Net;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -35,7 +36,13 @@ internal sealed class JsonRequestContent : HttpContent, IReplayableContent
         var writer = t_writer;
         if (writer is null)
         {
-            writer = t_writer = new Utf8JsonWriter(scratch, new JsonWriterOptions { SkipValidation = true });
+            // A writer's own options decide escaping (the serializer options' encoder applies only when the serializer
+            // creates the writer), so the relaxed encoder is set here: quotes, '+' and non-ASCII text stay as they are.
+            writer = t_writer = new Utf8JsonWriter(scratch, new JsonWriterOptions
+            {
+                Encoder = typeInfo.Options.Encoder ?? JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+                SkipValidation = true,
+            });
         }
         else
         {

@@ -25,7 +25,7 @@ internal static class LlmErrorMapper
         }
 
         request.Options.TryGetValue(CallReport.Key, out var report);
-        var retryAfter = report?.RetryAfter ?? ServerRetryHints.GetRetryAfter(response.Headers, (int)response.StatusCode, DateTimeOffset.UtcNow);
+        var retryAfter = report?.RetryAfter ?? ServerRetryHints.GetRetryAfter(response.Headers, (int)response.StatusCode, TimeProvider.System.GetUtcNow());
         return Create(response, body, report, retryAfter, options, apiKey);
     }
 
