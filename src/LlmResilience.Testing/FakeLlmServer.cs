@@ -67,7 +67,10 @@ public sealed class FakeLlmServer : IAsyncDisposable
     /// <summary>Gets the number of scripted behaviors not consumed yet.</summary>
     public int PendingBehaviors => _journal.PendingBehaviors;
 
-    /// <summary>Gets a snapshot of the recorded requests, in arrival order.</summary>
+    /// <summary>
+    /// Gets a snapshot of the recorded requests, in arrival order (<see cref="RecordedRequest.Index"/>): a request is
+    /// recorded once its body was read in full, just before its behavior runs.
+    /// </summary>
     public IReadOnlyList<RecordedRequest> Requests => _journal.Snapshot();
 
     /// <summary>Gets the number of TCP connections accepted since the server started (not cleared by <see cref="Reset"/>).</summary>

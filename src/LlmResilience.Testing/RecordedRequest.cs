@@ -29,7 +29,10 @@ public sealed class RecordedRequest
         BehaviorName = behaviorName;
     }
 
-    /// <summary>Gets the 0-based arrival order of the request since the server started or was last <see cref="FakeLlmServer.Reset"/>.</summary>
+    /// <summary>
+    /// Gets the 0-based arrival order of the request since the server started or was last <see cref="FakeLlmServer.Reset"/>:
+    /// the order in which requests were received in full and took their behavior from the script.
+    /// </summary>
     public int Index { get; }
 
     /// <summary>Gets the time the request headers were read, from <see cref="FakeLlmServerOptions.TimeProvider"/>.</summary>

@@ -11,9 +11,12 @@ internal static class RawClient
     public const string StreamBody = """{"model":"fake-model","messages":[{"role":"user","content":"Say hello to the tests"}],"stream":true}""";
     public const string StreamWithUsageBody = """{"model":"fake-model","messages":[{"role":"user","content":"Say hello to the tests"}],"stream":true,"stream_options":{"include_usage":true}}""";
 
-    /// <summary>A client with its own connection pool; its timeout fails a broken test in seconds, not minutes.</summary>
+    /// <summary>
+    /// A client with its own connection pool; its timeout fails a broken test in seconds, not minutes. It never drains a
+    /// response disposed before its end (by default it would read on for up to 2 s), so the connection closes at once.
+    /// </summary>
     public static HttpClient Create(TimeSpan? timeout = null) =>
-        new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5) })
+        new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(5), MaxResponseDrainSize = 0 })
         {
             Timeout = timeout ?? TimeSpan.FromSeconds(10),
         };
