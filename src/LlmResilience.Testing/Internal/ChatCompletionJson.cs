@@ -1,0 +1,163 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace LlmResilience.Testing;
+
+/// <summary>The identity shared by a completion and all chunks of one stream.</summary>
+internal readonly record struct CompletionIdentity(string Id, long Created, string Model);
+
+/// <summary>Token counts of one completion (the fake counts words).</summary>
+internal readonly record struct TokenUsage(int PromptTokens, int CompletionTokens)
+{
+    public int TotalTokens => PromptTokens + CompletionTokens;
+}
+
+/// <summary>
+/// Writes chat-completion JSON field for field as the real API sends it, so the official OpenAI SDK parses it.
+/// Written by hand with <see cref="Utf8JsonWriter"/>: no reflection serialization, and the field order is the API's.
+/// </summary>
+internal static class ChatCompletionJson
+{
+    // The API sends raw UTF-8, not \uXXXX escapes for every non-ASCII character.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>A whole <c>chat.completion</c> object.</summary>
+    public static byte[] Completion(CompletionIdentity identity, string content, TokenUsage usage) => Write(writer =>
+    {
+        WriteHeader(writer, identity, "chat.completion");
+        writer.WriteStartArray("choices");
+        writer.WriteStartObject();
+        writer.WriteNumber("index", 0);
+        writer.WriteStartObject("message");
+        writer.WriteString("role", "assistant");
+        writer.WriteString("content", content);
+        writer.WriteNull("refusal");
+        writer.WriteEndObject();
+        writer.WriteNull("logprobs");
+        writer.WriteString("finish_reason", "stop");
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        WriteUsage(writer, usage);
+    });
+
+    /// <summary>
+    /// A <c>chat.completion.chunk</c> with one choice. <paramref name="role"/> is sent only on a stream's first chunk, with
+    /// <c>"refusal":null</c> as the API does; a <see langword="null"/> <paramref name="content"/> leaves the delta empty
+    /// (the finish chunk). <paramref name="usageNull"/> adds <c>"usage":null</c>, which the API puts on every chunk of a stream
+    /// that asked for <c>include_usage</c>.
+    /// </summary>
+    public static byte[] Chunk(CompletionIdentity identity, string? role, string? content, string? finishReason, bool usageNull) => Write(writer =>
+    {
+        WriteHeader(writer, identity, "chat.completion.chunk");
+        writer.WriteStartArray("choices");
+        writer.WriteStartObject();
+        writer.WriteNumber("index", 0);
+        writer.WriteStartObject("delta");
+        if (role is not null)
+        {
+            writer.WriteString("role", role);
+        }
+
+        if (content is not null)
+        {
+            writer.WriteString("content", content);
+        }
+
+        if (role is not null)
+        {
+            writer.WriteNull("refusal");
+        }
+
+        writer.WriteEndObject();
+        writer.WriteNull("logprobs");
+        if (finishReason is null)
+        {
+            writer.WriteNull("finish_reason");
+        }
+        else
+        {
+            writer.WriteString("finish_reason", finishReason);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        if (usageNull)
+        {
+            writer.WriteNull("usage");
+        }
+    });
+
+    /// <summary>The last chunk of a stream that asked for <c>include_usage</c>: no choices, only usage.</summary>
+    public static byte[] UsageChunk(CompletionIdentity identity, TokenUsage usage) => Write(writer =>
+    {
+        WriteHeader(writer, identity, "chat.completion.chunk");
+        writer.WriteStartArray("choices");
+        writer.WriteEndArray();
+        WriteUsage(writer, usage);
+    });
+
+    /// <summary>An OpenAI error body: <c>{"error":{"message":…,"type":…,"param":…,"code":…}}</c>.</summary>
+    public static byte[] Error(string message, string type, string? param, string? code) => Write(writer =>
+    {
+        writer.WriteStartObject("error");
+        writer.WriteString("message", message);
+        writer.WriteString("type", type);
+        WriteNullableString(writer, "param", param);
+        WriteNullableString(writer, "code", code);
+        writer.WriteEndObject();
+    });
+
+    private static void WriteHeader(Utf8JsonWriter writer, CompletionIdentity identity, string objectType)
+    {
+        writer.WriteString("id", identity.Id);
+        writer.WriteString("object", objectType);
+        writer.WriteNumber("created", identity.Created);
+        writer.WriteString("model", identity.Model);
+        writer.WriteString("system_fingerprint", FakeLlmServerConstants.SystemFingerprint);
+    }
+
+    private static void WriteUsage(Utf8JsonWriter writer, TokenUsage usage)
+    {
+        writer.WriteStartObject("usage");
+        writer.WriteNumber("prompt_tokens", usage.PromptTokens);
+        writer.WriteNumber("completion_tokens", usage.CompletionTokens);
+        writer.WriteNumber("total_tokens", usage.TotalTokens);
+        writer.WriteStartObject("prompt_tokens_details");
+        writer.WriteNumber("cached_tokens", 0);
+        writer.WriteNumber("audio_tokens", 0);
+        writer.WriteEndObject();
+        writer.WriteStartObject("completion_tokens_details");
+        writer.WriteNumber("reasoning_tokens", 0);
+        writer.WriteNumber("audio_tokens", 0);
+        writer.WriteNumber("accepted_prediction_tokens", 0);
+        writer.WriteNumber("rejected_prediction_tokens", 0);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteNullableString(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
+    private static byte[] Write(Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}

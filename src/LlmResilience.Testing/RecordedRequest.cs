@@ -1,0 +1,78 @@
+using System.Diagnostics;
+
+namespace LlmResilience.Testing;
+
+/// <summary>One request that reached a <see cref="FakeLlmServer"/>, recorded before its behavior ran.</summary>
+public sealed class RecordedRequest
+{
+    internal RecordedRequest(
+        int index,
+        DateTimeOffset receivedAt,
+        long timestamp,
+        string connectionId,
+        string method,
+        string path,
+        IReadOnlyDictionary<string, string> headers,
+        string body,
+        bool isStreaming,
+        string behaviorName)
+    {
+        Index = index;
+        ReceivedAt = receivedAt;
+        Timestamp = timestamp;
+        ConnectionId = connectionId;
+        Method = method;
+        Path = path;
+        Headers = headers;
+        Body = body;
+        IsStreaming = isStreaming;
+        BehaviorName = behaviorName;
+    }
+
+    /// <summary>
+    /// Gets the 0-based arrival order of the request since the server started or was last <see cref="FakeLlmServer.Reset"/>:
+    /// the order in which requests were received in full and took their behavior from the script.
+    /// </summary>
+    public int Index { get; }
+
+    /// <summary>Gets the time the request headers were read, from <see cref="FakeLlmServerOptions.TimeProvider"/>.</summary>
+    public DateTimeOffset ReceivedAt { get; }
+
+    /// <summary>Gets <see cref="Stopwatch.GetTimestamp"/> taken when the request headers were read.</summary>
+    public long Timestamp { get; }
+
+    /// <summary>Gets Kestrel's id of the TCP connection that carried the request: equal for requests on the same connection.</summary>
+    public string ConnectionId { get; }
+
+    /// <summary>Gets the HTTP method, for example <c>POST</c>.</summary>
+    public string Method { get; }
+
+    /// <summary>Gets the request path, for example <c>/v1/chat/completions</c>.</summary>
+    public string Path { get; }
+
+    /// <summary>Gets the request headers; keys are case-insensitive and repeated values are joined with <c>", "</c>.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; }
+
+    /// <summary>Gets the full request body as text.</summary>
+    public string Body { get; }
+
+    /// <summary>Gets a value indicating whether the request JSON had <c>"stream": true</c>.</summary>
+    public bool IsStreaming { get; }
+
+    /// <summary>Gets the <see cref="FakeBehavior.Name"/> of the behavior that answered the request, for example <c>ResetBeforeHeaders</c>.</summary>
+    public string BehaviorName { get; }
+
+    /// <summary>Gets the time between <paramref name="earlier"/> and this request, measured from their <see cref="Timestamp"/>s.</summary>
+    /// <param name="earlier">A request recorded before this one.</param>
+    /// <returns>The elapsed time; negative when <paramref name="earlier"/> arrived after this request.</returns>
+    public TimeSpan ElapsedSince(RecordedRequest earlier)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        return Stopwatch.GetElapsedTime(earlier.Timestamp, Timestamp);
+    }
+
+    /// <summary>Returns a one-line description such as <c>#0 POST /v1/chat/completions (stream) -&gt; Ok</c>.</summary>
+    /// <returns>The description.</returns>
+    public override string ToString() =>
+        $"#{Index} {Method} {Path}{(IsStreaming ? " (stream)" : string.Empty)} -> {BehaviorName} on connection {ConnectionId}";
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using LlmResilience.Testing;
+
+namespace LlmResilience.Tests.Testing;
+
+public sealed class FakeLlmServerOptionsTests
+{
+    [Fact]
+    public void Defaults_AreTheDocumentedOnes()
+    {
+        var options = new FakeLlmServerOptions();
+
+        Assert.Equal("fake-model", options.Model);
+        Assert.Equal("Hello from FakeLlmServer.", options.DefaultContent);
+        Assert.False(options.RequireApiKey);
+        Assert.Null(options.ApiKey);
+        Assert.Same(TimeProvider.System, options.TimeProvider);
+        Assert.Null(options.LoggerFactory);
+    }
+
+    [Fact]
+    public async Task ModelAndDefaultContent_Set_AreEchoedInResponses()
+    {
+        await using var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { Model = "gpt-4o-mini", DefaultContent = "Bonjour." });
+        using var client = RawClient.Create();
+
+        using var response = await RawClient.PostAsync(client, server);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal("gpt-4o-mini", json.RootElement.GetProperty("model").GetString());
+        Assert.Equal("Bonjour.", json.RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task Options_ChangedAfterStart_DoNotAffectTheServer()
+    {
+        var options = new FakeLlmServerOptions { Model = "before" };
+        await using var server = await FakeLlmServer.StartAsync(options);
+        options.Model = "after";
+        using var client = RawClient.Create();
+
+        using var response = await RawClient.PostAsync(client, server);
+
+        Assert.Contains("\"model\":\"before\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Model_Blank_StartThrows()
+    {
+        await Assert.ThrowsAsync<ArgumentException>(() => FakeLlmServer.StartAsync(new FakeLlmServerOptions { Model = " " }));
+    }
+}
