@@ -149,7 +149,7 @@ public sealed class ChatCompletionsClientTests
         var logs = new CapturingLoggerProvider();
         await using var server = await FakeLlmServer.StartAsync();
         server.Enqueue(FakeBehavior.ResetBeforeHeaders(), FakeBehavior.ServerError(500));
-        server.Enqueue(FakeBehavior.Status(401, $$"""{"error":{"message":"Incorrect API key provided: {{TestClients.ApiKey}}.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"""));
+        server.Enqueue(FakeBehavior.Status(401, $$$"""{"error":{"message":"Incorrect API key provided: {{{TestClients.ApiKey}}}.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"""));
         using var client = TestClients.Chat(server, loggerFactory: logs);
 
         var error = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenAI;
 using OpenAI.Chat;
+using ChatMessage = LlmResilience.ChatMessage;
 
 namespace LlmResilience.Tests.DependencyInjection;
 
@@ -139,7 +140,7 @@ public sealed class ServiceCollectionExtensionsTests
             RetryPolicy = new ClientRetryPolicy(0),
         });
 
-        ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("hi")]);
+        OpenAI.Chat.ChatCompletion completion = await chat.CompleteChatAsync([new UserChatMessage("hi")]);
         var streamed = new System.Text.StringBuilder();
         await foreach (var update in chat.CompleteChatStreamingAsync([new UserChatMessage("hi")]))
         {

@@ -43,7 +43,7 @@ public static class TestClients
         }, loggerFactory, time);
 
     /// <summary>The raw pipeline on an HttpClient, for handler-level assertions.</summary>
-    public static (HttpClient Client, RecyclingConnectionHandler Connections) Pipeline(LlmResilienceOptions options, TimeProvider? time = null, ILogger? logger = null)
+    internal static (HttpClient Client, RecyclingConnectionHandler Connections) Pipeline(LlmResilienceOptions options, TimeProvider? time = null, ILogger? logger = null)
     {
         logger ??= NullLogger.Instance;
         var connections = new RecyclingConnectionHandler(options, logger);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;
+using Microsoft.AspNetCore.Http;
 
 namespace LlmResilience.Tests.Streaming;
 

@@ -23,7 +23,7 @@ public sealed class RetryTests
     {
         await using var server = await FakeLlmServer.StartAsync();
         server.Enqueue(FakeBehavior.ResetBeforeHeaders());
-        using var client = TestClients.Chat(server, o => o.BaseDelay = TimeSpan.FromMilliseconds(300));
+        using var client = TestClients.Chat(server, o => { o.BaseDelay = TimeSpan.FromMilliseconds(600); o.MaxDelay = TimeSpan.FromSeconds(1); });
 
         var completion = await client.CompleteAsync(TestClients.Hello());
 
@@ -32,8 +32,8 @@ public sealed class RetryTests
         Assert.Equal(2, requests.Count);
         Assert.Equal("ResetBeforeHeaders", requests[0].BehaviorName);
         Assert.NotEqual(requests[0].ConnectionId, requests[1].ConnectionId);
-        // No backoff for the first reset: the gap is far below BaseDelay (300 ms).
-        Assert.True(requests[1].ElapsedSince(requests[0]) < TimeSpan.FromMilliseconds(200), $"gap {requests[1].ElapsedSince(requests[0])}");
+        // No backoff for the first reset: the gap is far below BaseDelay (600 ms).
+        Assert.True(requests[1].ElapsedSince(requests[0]) < TimeSpan.FromMilliseconds(400), $"gap {requests[1].ElapsedSince(requests[0])}");
         Assert.Equal(requests[0].Body, requests[1].Body);
     }
 
@@ -55,14 +55,14 @@ public sealed class RetryTests
     {
         await using var server = await FakeLlmServer.StartAsync();
         server.Enqueue(FakeBehavior.ResetBeforeHeaders(), 2);
-        using var client = TestClients.Chat(server, o => o.BaseDelay = TimeSpan.FromMilliseconds(120));
+        using var client = TestClients.Chat(server, o => o.BaseDelay = TimeSpan.FromMilliseconds(200));
 
         await client.CompleteAsync(TestClients.Hello());
 
         var requests = server.Requests;
         Assert.Equal(3, requests.Count);
-        Assert.True(requests[1].ElapsedSince(requests[0]) < TimeSpan.FromMilliseconds(100));
-        Assert.True(requests[2].ElapsedSince(requests[1]) >= TimeSpan.FromMilliseconds(110), $"gap {requests[2].ElapsedSince(requests[1])}");
+        Assert.True(requests[1].ElapsedSince(requests[0]) < TimeSpan.FromMilliseconds(150), $"gap {requests[1].ElapsedSince(requests[0])}");
+        Assert.True(requests[2].ElapsedSince(requests[1]) >= TimeSpan.FromMilliseconds(190), $"gap {requests[2].ElapsedSince(requests[1])}");
     }
 
     [Fact]
@@ -301,14 +301,15 @@ public sealed class RetryTests
         server.DefaultBehavior = FakeBehavior.RateLimited(Headers("retry-after-ms", "2000"));
         using var client = TestClients.Chat(server, o =>
         {
-            o.TotalTimeout = TimeSpan.FromMilliseconds(800);
-            o.AttemptTimeout = TimeSpan.FromMilliseconds(500);
+            o.TotalTimeout = TimeSpan.FromMilliseconds(1500);
+            o.AttemptTimeout = TimeSpan.FromMilliseconds(1000);
         });
         var stopwatch = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
 
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromMilliseconds(700), $"took {stopwatch.Elapsed}");
+        // Had it slept, TotalTimeout would have ended the call as a Timeout after 1.5 s.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromMilliseconds(1400), $"took {stopwatch.Elapsed}");
         Assert.Equal(LlmFailureKind.RateLimited, error.Kind);
         Assert.Equal(TimeSpan.FromSeconds(2), error.RetryAfter);
         Assert.Contains("TotalTimeout", error.Message);
