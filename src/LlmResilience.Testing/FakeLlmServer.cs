@@ -124,11 +124,7 @@ public sealed class FakeLlmServer : IAsyncDisposable
             ArgumentNullException.ThrowIfNull(behavior, nameof(behaviors));
         }
 
-        foreach (var behavior in behaviors)
-        {
-            _journal.Enqueue(behavior, 1);
-        }
-
+        _journal.Enqueue(behaviors);
         return this;
     }
 
@@ -159,8 +155,8 @@ public sealed class FakeLlmServer : IAsyncDisposable
     public void Reset() => _journal.Reset();
 
     /// <summary>
-    /// Stops the server promptly: running behaviors are cancelled and their connections aborted, and Kestrel gets
-    /// 100 ms to drain before it aborts what is left.
+    /// Stops the server promptly: running behaviors (hangs, stalls, delays, keep-alive streams) are cancelled and their
+    /// connections reset, and Kestrel gets 100 ms to drain before it aborts what is left.
     /// </summary>
     /// <returns>A task that completes when the server has stopped.</returns>
     public async ValueTask DisposeAsync()
