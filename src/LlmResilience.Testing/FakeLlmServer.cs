@@ -124,11 +124,7 @@ public sealed class FakeLlmServer : IAsyncDisposable
             ArgumentNullException.ThrowIfNull(behavior, nameof(behaviors));
         }
 
-        foreach (var behavior in behaviors)
-        {
-            _journal.Enqueue(behavior, 1);
-        }
-
+        _journal.Enqueue(behaviors);
         return this;
     }
 
@@ -159,8 +155,8 @@ public sealed class FakeLlmServer : IAsyncDisposable
     public void Reset() => _journal.Reset();
 
     /// <summary>
-    /// Stops the server promptly: running behaviors are cancelled and their connections aborted, and Kestrel gets
-    /// 100 ms to drain before it aborts what is left.
+    /// Stops the server promptly: running behaviors (hangs, stalls, delays, keep-alive streams) are cancelled and their
+    /// connections reset, and Kestrel gets 100 ms to drain before it aborts what is left.
     /// </summary>
     /// <returns>A task that completes when the server has stopped.</returns>
     public async ValueTask DisposeAsync()
@@ -273,43 +269,22 @@ public sealed class FakeLlmServer : IAsyncDisposable
 
             http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
             using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
-            string body;
-            try
-            {
-                using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
-                body = await reader.ReadToEndAsync(cancellation.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException)
+            var body = await TryReadBodyAsync(http.Request, cancellation.Token).ConfigureAwait(false);
+            if (body is null)
             {
                 // The client went away in the middle of its own request: nothing arrived to record or answer.
                 return;
             }
 
             var request = ChatRequestInfo.Parse(body);
-            var rejection = _options.RequireApiKey && !string.Equals(FakeBehavior.BearerToken(http.Request), _options.ApiKey, StringComparison.Ordinal)
-                ? FakeBehavior.Unauthorized()
-                : null;
-            var headers = CopyHeaders(http.Request.Headers);
-            var (_, behavior) = _journal.Admit(rejection, (index, behavior) => new RecordedRequest(
-                index,
-                receivedAt,
-                timestamp,
-                http.Connection.Id,
-                http.Request.Method,
-                http.Request.PathBase.Add(http.Request.Path).Value ?? "/",
-                headers,
-                body,
-                request.IsStreaming,
-                behavior.Name));
-
-            var context = new FakeRequestContext(http, request, _options, connection, timestamp, cancellation.Token);
+            var behavior = Admit(http, request, body, receivedAt, timestamp);
             try
             {
-                await behavior.ExecuteAsync(context).ConfigureAwait(false);
+                await behavior.ExecuteAsync(new FakeRequestContext(http, request, _options, connection, timestamp, cancellation.Token)).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException)
             {
-                // The client gave up, or the server is stopping: below.
+                // The client went away, or the server is stopping, while the behavior was answering.
             }
 
             if (_stopping.IsCancellationRequested)
@@ -322,6 +297,32 @@ public sealed class FakeLlmServer : IAsyncDisposable
         {
             Interlocked.Decrement(ref _inFlight);
         }
+    }
+
+    private static async Task<string?> TryReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var reader = new StreamReader(request.Body, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: -1, leaveOpen: true);
+            return await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Chooses the behavior (a 401 when the API key is required and wrong) and records the request.</summary>
+    private FakeBehavior Admit(HttpContext http, ChatRequestInfo request, string body, DateTimeOffset receivedAt, long timestamp)
+    {
+        var rejection = _options.RequireApiKey && !string.Equals(FakeBehavior.BearerToken(http.Request), _options.ApiKey, StringComparison.Ordinal)
+            ? FakeBehavior.Unauthorized()
+            : null;
+        var headers = CopyHeaders(http.Request.Headers);
+        var path = http.Request.PathBase.Add(http.Request.Path).Value ?? "/";
+        var (_, behavior) = _journal.Admit(rejection, (index, chosen) => new RecordedRequest(
+            index, receivedAt, timestamp, http.Connection.Id, http.Request.Method, path, headers, body, request.IsStreaming, chosen.Name));
+        return behavior;
     }
 
     /// <summary>Replaces the console lifetime, which would hook Ctrl+C and SIGTERM for every server a test process starts.</summary>

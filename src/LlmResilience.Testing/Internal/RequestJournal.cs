@@ -44,6 +44,18 @@ internal sealed class RequestJournal
         }
     }
 
+    /// <summary>Appends the behaviors in one step, so that concurrent calls do not interleave them.</summary>
+    public void Enqueue(IEnumerable<FakeBehavior> behaviors)
+    {
+        lock (_gate)
+        {
+            foreach (var behavior in behaviors)
+            {
+                _script.Enqueue(behavior);
+            }
+        }
+    }
+
     public void Enqueue(FakeBehavior behavior, int times)
     {
         lock (_gate)

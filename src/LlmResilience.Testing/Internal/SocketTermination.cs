@@ -25,7 +25,8 @@ namespace LlmResilience.Testing;
 /// </description></item>
 /// <item><description>
 /// <see cref="Close"/> before any response byte, on a new connection: <see cref="System.Net.Http.HttpRequestException"/>
-/// with <see cref="System.Net.Http.HttpRequestError.ResponseEnded"/> ("The response ended prematurely"), no
+/// with <see cref="System.Net.Http.HttpRequestError.ResponseEnded"/>, inner <see cref="System.Net.Http.HttpIOException"/>
+/// ("The response ended prematurely", also <see cref="System.Net.Http.HttpRequestError.ResponseEnded"/>), no
 /// <see cref="SocketException"/> anywhere in the chain.
 /// </description></item>
 /// <item><description>
@@ -36,7 +37,7 @@ namespace LlmResilience.Testing;
 /// </remarks>
 internal static class SocketTermination
 {
-    /// <summary>Sends a TCP RST: the client's next read fails with ECONNRESET, whatever it had not read yet is lost.</summary>
+    /// <summary>Sends a TCP RST: the client's next read fails with ECONNRESET; whatever the server had not sent yet is discarded.</summary>
     public static void Reset(HttpContext httpContext, Socket? socket)
     {
         if (socket is not null)

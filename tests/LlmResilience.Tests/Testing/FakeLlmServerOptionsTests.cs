@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using LlmResilience.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace LlmResilience.Tests.Testing;
 
@@ -48,5 +50,42 @@ public sealed class FakeLlmServerOptionsTests
     public async Task Model_Blank_StartThrows()
     {
         await Assert.ThrowsAsync<ArgumentException>(() => FakeLlmServer.StartAsync(new FakeLlmServerOptions { Model = " " }));
+    }
+
+    [Fact]
+    public async Task LoggerFactory_Set_ReceivesKestrelAndHostingLogs()
+    {
+        var categories = new ConcurrentBag<string>();
+        using var loggerFactory = LoggerFactory.Create(logging => logging.AddProvider(new CategoryProvider(categories)).SetMinimumLevel(LogLevel.Debug));
+
+        await using (var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { LoggerFactory = loggerFactory }))
+        {
+            using var client = RawClient.Create();
+            using (await RawClient.PostAsync(client, server))
+            {
+            }
+        }
+
+        Assert.Contains(categories, c => c.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal));
+    }
+
+    private sealed class CategoryProvider(ConcurrentBag<string> categories) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new CategoryLogger(categoryName, categories);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class CategoryLogger(string category, ConcurrentBag<string> categories) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            categories.Add(category);
     }
 }

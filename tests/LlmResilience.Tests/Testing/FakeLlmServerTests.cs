@@ -285,22 +285,23 @@ public sealed class FakeLlmServerTests
     }
 
     [Fact]
-    public async Task DisposeAsync_WithStalledStreamAndKeepAliveStream_IsFast()
+    public async Task DisposeAsync_WithStalledStreamAndKeepAliveStream_IsFastAndResetsThem()
     {
         var server = await FakeLlmServer.StartAsync();
         server.Enqueue(FakeBehavior.StreamStallAfter(1), FakeBehavior.StreamKeepAliveOnly(TimeSpan.FromMilliseconds(10)));
         using var client = RawClient.Create();
         using var stalled = await RawClient.PostAsync(client, server, RawClient.StreamBody);
         using var keepAlive = await RawClient.PostAsync(client, server, RawClient.StreamBody);
+        using var reader = new SseReader(await stalled.Content.ReadAsStreamAsync());
+        Assert.NotNull(await reader.ReadEventAsync());
         var stopwatch = Stopwatch.StartNew();
 
         await server.DisposeAsync();
 
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1), $"Dispose took {stopwatch.ElapsedMilliseconds} ms.");
         Assert.Equal(0, server.InFlightRequests);
-        using var reader = new SseReader(await stalled.Content.ReadAsStreamAsync());
-        await reader.ReadEventAsync();
-        await Assert.ThrowsAnyAsync<IOException>(() => reader.ReadEventAsync());
+        var exception = await Assert.ThrowsAnyAsync<IOException>(() => reader.ReadEventAsync());
+        Assert.Equal(SocketError.ConnectionReset, RawClient.FindSocketException(exception)?.SocketErrorCode);
     }
 
     [Fact]

@@ -78,6 +78,9 @@ public sealed class StreamFaultBehaviorTests
         var exception = await Assert.ThrowsAnyAsync<IOException>(() => reader.ReadEventAsync());
 
         // Mid-body, the reset surfaces from the response stream: IOException -> SocketException ConnectionReset.
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(response.Headers.TransferEncodingChunked);
+        Assert.StartsWith("req_", RawClient.Header(response, "x-request-id"), StringComparison.Ordinal);
         Assert.Equal("Hello", Content(first!));
         Assert.Equal(" from", Content(second!));
         Assert.Equal(SocketError.ConnectionReset, RawClient.FindSocketException(exception)?.SocketErrorCode);
