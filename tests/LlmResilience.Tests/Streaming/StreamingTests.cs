@@ -56,20 +56,27 @@ public sealed class StreamingTests
     [Fact]
     public async Task Stream_StallBeforeFirstEvent_RetriedAfterFirstTokenTimeout()
     {
+        var time = new ManualTimeProvider();
         await using var server = await FakeLlmServer.StartAsync();
         server.Enqueue(FakeBehavior.StreamStallAfter(0));
         using var client = TestClients.Chat(server, o =>
         {
-            o.FirstTokenTimeout = TimeSpan.FromMilliseconds(150);
-            o.StreamIdleTimeout = TimeSpan.FromMilliseconds(100);
-        });
+            o.FirstTokenTimeout = TimeSpan.FromMinutes(2);
+            o.StreamIdleTimeout = TimeSpan.FromMinutes(1);
+            o.AttemptTimeout = TimeSpan.FromMinutes(5);
+            o.TotalTimeout = TimeSpan.FromMinutes(10);
+        }, time: time);
 
-        var (_, text) = await ReadAllAsync(client.StreamAsync(TestClients.Hello()));
+        var read = ReadAllAsync(client.StreamAsync(TestClients.Hello()));
+        await server.WaitForRequestAsync(1, TimeSpan.FromSeconds(5));
+        await time.WaitForTimerAsync(due => due == TimeSpan.FromMinutes(2));
+        time.Advance(TimeSpan.FromMinutes(2));
+        await time.WaitForTimerAsync(due => due == TimeSpan.FromMilliseconds(40));
+        time.Advance(TimeSpan.FromMilliseconds(40));
+        var (_, text) = await read.WaitAsync(TimeSpan.FromSeconds(10));
 
-        Assert.False(string.IsNullOrEmpty(text));
-        var requests = server.Requests;
-        Assert.Equal(2, requests.Count);
-        Assert.InRange(requests[1].ElapsedSince(requests[0]), TimeSpan.FromMilliseconds(140), TimeSpan.FromSeconds(2));
+        Assert.Equal("Hello from FakeLlmServer.", text);
+        Assert.Equal(2, server.Requests.Count);
     }
 
     [Fact]
@@ -80,7 +87,7 @@ public sealed class StreamingTests
         using var client = TestClients.Chat(server, o =>
         {
             o.MaxRetryAttempts = 1;
-            o.FirstTokenTimeout = TimeSpan.FromMilliseconds(200);
+            o.FirstTokenTimeout = TimeSpan.FromMilliseconds(300);
             o.StreamIdleTimeout = TimeSpan.FromMilliseconds(100);
             o.BaseDelay = TimeSpan.FromMilliseconds(5);
         });
@@ -91,8 +98,10 @@ public sealed class StreamingTests
         Assert.Equal(LlmFailureKind.Timeout, error.Kind);
         Assert.Contains("FirstTokenTimeout", error.Message);
         Assert.Equal(2, error.Attempts);
+        await server.WaitForRequestAsync(2, TimeSpan.FromSeconds(5));
         Assert.Equal(2, server.Requests.Count);
-        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(390), TimeSpan.FromSeconds(3));
+        // Two attempts of 300 ms each, although a comment arrived every 20 ms.
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(590), TimeSpan.FromSeconds(5));
     }
 
     [Fact]

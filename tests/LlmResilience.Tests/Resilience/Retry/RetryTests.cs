@@ -21,19 +21,19 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_ResetBeforeHeaders_RetriedAtOnceOnAFreshConnection()
     {
+        // The clock never moves: had the pipeline scheduled any backoff, the call could not complete.
+        var time = new ManualTimeProvider();
         await using var server = await FakeLlmServer.StartAsync();
         server.Enqueue(FakeBehavior.ResetBeforeHeaders());
-        using var client = TestClients.Chat(server, o => { o.BaseDelay = TimeSpan.FromMilliseconds(600); o.MaxDelay = TimeSpan.FromSeconds(1); });
+        using var client = TestClients.Chat(server, time: time);
 
-        var completion = await client.CompleteAsync(TestClients.Hello());
+        var completion = await client.CompleteAsync(TestClients.Hello()).WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.False(string.IsNullOrEmpty(completion.Content));
         var requests = server.Requests;
         Assert.Equal(2, requests.Count);
         Assert.Equal("ResetBeforeHeaders", requests[0].BehaviorName);
         Assert.NotEqual(requests[0].ConnectionId, requests[1].ConnectionId);
-        // No backoff for the first reset: the gap is far below BaseDelay (600 ms).
-        Assert.True(requests[1].ElapsedSince(requests[0]) < TimeSpan.FromMilliseconds(400), $"gap {requests[1].ElapsedSince(requests[0])}");
         Assert.Equal(requests[0].Body, requests[1].Body);
     }
 
@@ -53,16 +53,34 @@ public sealed class RetryTests
     [Fact]
     public async Task Retry_SecondResetBeforeHeaders_BacksOff()
     {
+        var time = new ManualTimeProvider();
         await using var server = await FakeLlmServer.StartAsync();
         server.Enqueue(FakeBehavior.ResetBeforeHeaders(), 2);
-        using var client = TestClients.Chat(server, o => o.BaseDelay = TimeSpan.FromMilliseconds(200));
+        using var client = TestClients.Chat(server, time: time);
+
+        var call = client.CompleteAsync(TestClients.Hello());
+        await server.WaitForRequestAsync(2, TimeSpan.FromSeconds(5));
+        await time.WaitForTimerAsync(due => due == TimeSpan.FromMilliseconds(40));
+        Assert.Equal(2, server.Requests.Count);
+        time.Advance(TimeSpan.FromMilliseconds(40));
+        await call.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(3, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Retry_RealClock_BackoffGapIsVisibleOnTheServer()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.ServerError(503), 2);
+        using var client = TestClients.Chat(server, o => { o.BaseDelay = TimeSpan.FromMilliseconds(60); o.MaxDelay = TimeSpan.FromSeconds(1); });
 
         await client.CompleteAsync(TestClients.Hello());
 
         var requests = server.Requests;
         Assert.Equal(3, requests.Count);
-        Assert.True(requests[1].ElapsedSince(requests[0]) < TimeSpan.FromMilliseconds(150), $"gap {requests[1].ElapsedSince(requests[0])}");
-        Assert.True(requests[2].ElapsedSince(requests[1]) >= TimeSpan.FromMilliseconds(190), $"gap {requests[2].ElapsedSince(requests[1])}");
+        Assert.True(requests[1].ElapsedSince(requests[0]) >= TimeSpan.FromMilliseconds(55), $"gap {requests[1].ElapsedSince(requests[0])}");
+        Assert.True(requests[2].ElapsedSince(requests[1]) >= TimeSpan.FromMilliseconds(115), $"gap {requests[2].ElapsedSince(requests[1])}");
     }
 
     [Fact]
@@ -387,12 +405,16 @@ public sealed class RetryTests
         await using var server = await FakeLlmServer.StartAsync();
         server.DefaultBehavior = FakeBehavior.Hang();
         using var client = TestClients.Chat(server);
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        using var cts = new CancellationTokenSource();
+
+        var call = client.CompleteAsync(TestClients.Hello(), cts.Token);
+        await server.WaitForRequestAsync(1, TimeSpan.FromSeconds(5));
         var stopwatch = Stopwatch.StartNew();
+        cts.Cancel();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.CompleteAsync(TestClients.Hello(), cts.Token));
-
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(5)));
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(1), $"took {stopwatch.Elapsed}");
+        await Task.Delay(50);
         Assert.Single(server.Requests);
     }
 
