@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net;
 using LlmResilience.Testing;
+using LlmResilience.Tests.Helpers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -12,6 +13,7 @@ using ChatMessage = LlmResilience.ChatMessage;
 
 namespace LlmResilience.Tests.DependencyInjection;
 
+[Collection(EnvironmentCollection.Name)]
 public sealed class ServiceCollectionExtensionsTests
 {
     [Fact]
@@ -83,6 +85,7 @@ public sealed class ServiceCollectionExtensionsTests
     [Fact]
     public async Task AddChatCompletionsClient_InvalidOptions_FailHostStartWithHowToFix()
     {
+        using var noKey = new EnvironmentVariableScope(LlmClientOptions.ApiKeyEnvironmentVariable, null);
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddChatCompletionsClient(o =>
         {

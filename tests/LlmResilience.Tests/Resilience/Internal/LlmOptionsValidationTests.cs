@@ -1,5 +1,8 @@
 namespace LlmResilience.Tests.Resilience.Internal;
 
+using LlmResilience.Tests.Helpers;
+
+[Collection(EnvironmentCollection.Name)]
 public sealed class LlmOptionsValidationTests
 {
     private static List<string> Validate(LlmClientOptions options)
@@ -105,6 +108,19 @@ public sealed class LlmOptionsValidationTests
         var text = options.ToString();
         Assert.DoesNotContain("sk-very-secret-123", text);
         Assert.Contains("redacted", text);
+    }
+
+    [Fact]
+    public void ApplyDefaults_ApiKeyUnset_ReadsOpenAiApiKeyVariable()
+    {
+        using var _ = new EnvironmentVariableScope(LlmClientOptions.ApiKeyEnvironmentVariable, "sk-from-environment");
+        var options = new LlmClientOptions();
+        options.ApplyDefaults();
+        Assert.Equal("sk-from-environment", options.ApiKey);
+
+        var explicitKey = new LlmClientOptions { ApiKey = "sk-explicit" };
+        explicitKey.ApplyDefaults();
+        Assert.Equal("sk-explicit", explicitKey.ApiKey);
     }
 
     [Fact]

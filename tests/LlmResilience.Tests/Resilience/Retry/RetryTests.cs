@@ -348,6 +348,26 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task Retry_ConnectTimeout_RetriedThenFailsWithConnectFailure()
+    {
+        using var endpoint = await UnresponsiveEndpoint.StartAsync();
+        using var client = TestClients.Chat(endpoint.BaseAddress, o =>
+        {
+            o.MaxRetryAttempts = 1;
+            o.ConnectTimeout = TimeSpan.FromMilliseconds(100);
+        });
+        var stopwatch = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
+
+        Assert.Equal(LlmFailureKind.ConnectFailure, error.Kind);
+        Assert.Equal(2, error.Attempts);
+        Assert.Contains("connect timed out", error.Message);
+        Assert.Contains("ConnectTimeout", error.Message);
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(190), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public async Task Retry_EnvoyUpstreamReset_IsProxyUpstreamFailurePointingAtTimeouts()
     {
         await using var server = await FakeLlmServer.StartAsync();
@@ -365,18 +385,25 @@ public sealed class RetryTests
     }
 
     [Theory]
-    [InlineData(502)]
-    [InlineData(504)]
-    public async Task Retry_NginxGatewayPages_AreProxyUpstreamFailures(int status)
+    [InlineData(502, "nginx")]
+    [InlineData(504, "nginx")]
+    [InlineData(522, "cloudflare")]
+    [InlineData(524, "cloudflare")]
+    public async Task Retry_ProxyErrorPages_AreProxyUpstreamFailures(int status, string proxy)
     {
         await using var server = await FakeLlmServer.StartAsync();
-        server.DefaultBehavior = status == 502 ? FakeBehavior.NginxBadGateway() : FakeBehavior.NginxGatewayTimeout();
+        server.DefaultBehavior = status switch
+        {
+            502 => FakeBehavior.NginxBadGateway(),
+            504 => FakeBehavior.NginxGatewayTimeout(),
+            _ => FakeBehavior.CloudflareError(status),
+        };
         using var client = TestClients.Chat(server, o => o.MaxRetryAttempts = 1);
 
         var error = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
 
         Assert.Equal(LlmFailureKind.ProxyUpstreamFailure, error.Kind);
-        Assert.Contains("nginx", error.Message);
+        Assert.Contains(proxy, error.Message);
         Assert.Contains($"{status}", error.Message);
         Assert.Equal(2, server.Requests.Count);
     }
