@@ -67,6 +67,11 @@ internal static class LlmErrorMapper
                 $"{endpoint} failed ({tag}) {tried}. The provider is having trouble; retry later. Server said: {said}",
         };
 
+        if (kind != LlmFailureKind.RateLimited && report?.StopReason is RetryStopReason.RetryAfterTooLong)
+        {
+            message += $" The server asked to wait {retryAfter} before retrying, longer than MaxRetryAfter ({options.MaxRetryAfter}), so the call failed at once.";
+        }
+
         if (report?.StopReason == RetryStopReason.ServerSaidDoNotRetry)
         {
             message += " (The server sent x-should-retry: false, so it was not retried.)";

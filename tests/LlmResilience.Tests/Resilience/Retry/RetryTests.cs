@@ -244,6 +244,21 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task Retry_503WithLongRetryAfter_FailsFastAndSaysSo()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.Status(503, """{"error":{"message":"maintenance","type":"server_error","param":null,"code":null}}""", Headers("Retry-After", "600")));
+        using var client = TestClients.Chat(server);
+
+        var error = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
+
+        Assert.Equal(LlmFailureKind.ServerError, error.Kind);
+        Assert.Equal(TimeSpan.FromMinutes(10), error.RetryAfter);
+        Assert.Contains("MaxRetryAfter", error.Message);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
     public async Task Retry_429InsufficientQuota_NotRetried()
     {
         await using var server = await FakeLlmServer.StartAsync();
