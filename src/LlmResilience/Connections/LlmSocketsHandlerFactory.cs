@@ -13,7 +13,8 @@ internal static class LlmSocketsHandlerFactory
         // Below the common 60 s idle timeout of load balancers: a connection the far side is about to close is
         // dropped by us first, which narrows the stale keep-alive race.
         PooledConnectionIdleTimeout = options.PooledConnectionIdleTimeout,
-        AutomaticDecompression = DecompressionMethods.All,
+        // Decompression is done by ResponseDecompression, for a fraction of the per-request cost.
+        AutomaticDecompression = DecompressionMethods.None,
         // HttpClient.DefaultProxy: HTTPS_PROXY / HTTP_PROXY / NO_PROXY, or the system's settings.
         UseProxy = true,
         EnableMultipleHttp2Connections = true,

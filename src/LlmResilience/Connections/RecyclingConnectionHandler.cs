@@ -8,7 +8,8 @@ namespace LlmResilience;
 /// The primary handler: a tuned <see cref="SocketsHttpHandler"/> that is replaced, pool and all, after
 /// <see cref="LlmResilienceOptions.PoolRecycleAfterTransportFailures"/> transport failures in a row to one endpoint,
 /// so the next attempt opens fresh connections instead of drawing another stale one from the pool.
-/// It also asks for HTTP/2 on https requests that left the version at its default (fallback to HTTP/1.1 is kept).
+/// It also asks for HTTP/2 on https requests that left the version at its default (fallback to HTTP/1.1 is kept),
+/// and accepts gzip, deflate and Brotli responses (<see cref="ResponseDecompression"/>).
 /// </summary>
 /// <remarks>
 /// Races: a request may pick up the current generation just as another request retires it. Each generation counts
@@ -52,10 +53,12 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
             request.Version = HttpVersion.Version20;
         }
 
+        ResponseDecompression.AddAcceptEncoding(request);
         var generation = Acquire();
         try
         {
             var response = await generation.Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            ResponseDecompression.DecodeIfCompressed(response);
             if (!_failuresByEndpoint.IsEmpty)
             {
                 _failuresByEndpoint.TryRemove(EndpointKey(request), out _);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -129,6 +130,8 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         return response;
     }
 
+    // Pooled state machines: an attempt awaits the network, so its box would otherwise be a fresh allocation per call.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome<HttpResponseMessage>> SendAttemptAsync(ResilienceContext context, CallState state)
     {
         state.Attempts++;
@@ -151,6 +154,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask PrepareBodyAsync(HttpResponseMessage response, CallState state, CancellationToken cancellationToken)
     {
         var content = response.Content;

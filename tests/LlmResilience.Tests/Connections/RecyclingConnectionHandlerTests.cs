@@ -99,6 +99,40 @@ public sealed class RecyclingConnectionHandlerTests
         Assert.Equal(HttpVersionPolicy.RequestVersionOrLower, request.VersionPolicy);
     }
 
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("br")]
+    [InlineData("deflate")]
+    public async Task Decompression_CompressedResponses_AreDecoded(string encoding)
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.Custom("Compressed", async (context, cancellationToken) =>
+        {
+            var json = System.Text.Encoding.UTF8.GetBytes("""{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"squeezed"},"finish_reason":"stop"}]}""");
+            using var buffer = new MemoryStream();
+            await using (Stream compressor = encoding switch
+            {
+                "gzip" => new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true),
+                "br" => new System.IO.Compression.BrotliStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true),
+                _ => new System.IO.Compression.ZLibStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true),
+            })
+            {
+                await compressor.WriteAsync(json, cancellationToken);
+            }
+
+            context.Response.ContentType = "application/json";
+            context.Response.Headers.ContentEncoding = encoding;
+            context.Response.ContentLength = buffer.Length;
+            await context.Response.Body.WriteAsync(buffer.ToArray(), cancellationToken);
+        }));
+        using var client = TestClients.Chat(server);
+
+        var completion = await client.CompleteAsync(TestClients.Hello());
+
+        Assert.Equal("squeezed", completion.Content);
+        Assert.Equal("gzip, deflate, br", server.Requests[0].Headers["Accept-Encoding"]);
+    }
+
     [Fact]
     public void SocketsHandler_IsTunedFromOptions()
     {
@@ -109,7 +143,7 @@ public sealed class RecyclingConnectionHandlerTests
         Assert.Equal(TimeSpan.FromMinutes(2), handler.PooledConnectionLifetime);
         Assert.Equal(TimeSpan.FromSeconds(30), handler.PooledConnectionIdleTimeout);
         Assert.True(handler.EnableMultipleHttp2Connections);
-        Assert.Equal(DecompressionMethods.All, handler.AutomaticDecompression);
+        Assert.Equal(DecompressionMethods.None, handler.AutomaticDecompression); // ResponseDecompression does it, cheaper
         Assert.True(handler.UseProxy);
         Assert.False(handler.AllowAutoRedirect);
     }
