@@ -90,7 +90,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         using var response = await SendAsync(message, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            throw await LlmErrorMapper.FromResponseAsync(response, message, _resilience, _apiKey, cancellationToken).ConfigureAwait(false);
+            throw Recorded(await LlmErrorMapper.FromResponseAsync(response, message, _resilience, _apiKey, cancellationToken).ConfigureAwait(false));
         }
 
         var requestId = RequestIdOf(response);
@@ -145,7 +145,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         using var response = await SendAsync(message, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            throw await LlmErrorMapper.FromResponseAsync(response, message, _resilience, _apiKey, cancellationToken).ConfigureAwait(false);
+            throw Recorded(await LlmErrorMapper.FromResponseAsync(response, message, _resilience, _apiKey, cancellationToken).ConfigureAwait(false));
         }
 
         var requestId = RequestIdOf(response);
@@ -223,8 +223,15 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         }
     }
 
+    private LlmException Recorded(LlmException exception)
+    {
+        LlmResilienceTelemetry.RecordFailure(exception.Kind, _endpoint);
+        return exception;
+    }
+
     private LlmException Interrupted(Exception cause, string? requestId, int chunks, StringBuilder? text)
     {
+        LlmResilienceTelemetry.RecordFailure(LlmFailureKind.StreamInterrupted, _endpoint);
         var reason = cause switch
         {
             LlmException llm => llm.Message,

@@ -122,6 +122,7 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
 
         _failuresByEndpoint.TryRemove(key, out _);
         failedOn.Retire();
+        LlmResilienceTelemetry.PoolRecycles.Add(1);
         Log.PoolRecycled(_logger, key, failures);
     }
 

@@ -109,6 +109,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         {
             cancellationToken.ThrowIfCancellationRequested();
             var failure = CreateException(exception, state);
+            LlmResilienceTelemetry.RecordFailure(failure.Kind, request.RequestUri);
             Log.GivingUp(_logger, Endpoints.Describe(request.RequestUri), state.Attempts, failure.Message, null);
             throw failure;
         }
@@ -287,6 +288,11 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
     private void OnRetry(Outcome<HttpResponseMessage> outcome, ResilienceContext context, TimeSpan delay)
     {
+        LlmResilienceTelemetry.RecordRetry(
+            outcome.Exception is { } failure ? FailureClassifier.Classify(failure).Kind
+                : outcome.Result!.StatusCode == HttpStatusCode.TooManyRequests ? LlmFailureKind.RateLimited : LlmFailureKind.ServerError,
+            outcome.Result is { } result ? (int)result.StatusCode : null,
+            context.Properties.GetValue(StateKey, null!).Request.RequestUri);
         if (!_logger.IsEnabled(LogLevel.Warning))
         {
             return;
