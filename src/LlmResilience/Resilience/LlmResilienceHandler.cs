@@ -10,7 +10,8 @@ namespace LlmResilience;
 /// <summary>
 /// The resilience layer as a <see cref="DelegatingHandler"/>: one Polly pipeline, built once, in the order written in
 /// <see cref="LlmResilienceOptions"/>' remarks: total timeout → retry → attempt timeout → (inner handler: the
-/// connection layer).
+/// connection layer). The total deadline rides on the two inner strategies (see the constructor), which behaves as an
+/// outer timeout would and costs one strategy less per call.
 /// </summary>
 /// <remarks>
 /// Inside an attempt, a non-streamed success body is buffered (bounded by MaxResponseBytes), and a streamed one is
@@ -39,21 +40,10 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         _logger = logger;
         _random = _options.Randomizer ?? Random.Shared.NextDouble;
 
+        // The total deadline is not a strategy of its own: each attempt's timeout is the smaller of AttemptTimeout and
+        // what is left of TotalTimeout, and the retry never starts a wait that would outlive it (see ShouldRetry). That
+        // is the outer total timeout of the documented order, at the cost of one strategy per call instead of two.
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = "LlmResilience", TimeProvider = time };
-        builder.AddTimeout(new TimeoutStrategyOptions
-        {
-            Name = "TotalTimeout",
-            Timeout = _options.TotalTimeout,
-            OnTimeout = static args =>
-            {
-                if (args.Context.Properties.TryGetValue(StateKey, out var state))
-                {
-                    state.TotalTimedOut = true;
-                }
-
-                return default;
-            },
-        });
         if (_options.MaxRetryAttempts > 0)
         {
             builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
@@ -74,8 +64,26 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             });
         }
 
-        builder.AddTimeout(new TimeoutStrategyOptions { Name = "AttemptTimeout", Timeout = _options.AttemptTimeout });
+        builder.AddTimeout(new TimeoutStrategyOptions
+        {
+            Name = "AttemptTimeout",
+            TimeoutGenerator = args => new ValueTask<TimeSpan>(AttemptTimeoutFor(args.Context.Properties.GetValue(StateKey, null!))),
+            OnTimeout = static args =>
+            {
+                var state = args.Context.Properties.GetValue(StateKey, null!);
+                state.TotalTimedOut = state.AttemptBoundByTotal;
+                return default;
+            },
+        });
         _pipeline = builder.Build();
+    }
+
+    private TimeSpan AttemptTimeoutFor(CallState state)
+    {
+        var left = _options.TotalTimeout - _time.GetElapsedTime(state.StartTimestamp);
+        state.AttemptBoundByTotal = left < _options.AttemptTimeout;
+        // Never zero or less: Polly reads that as "no timeout".
+        return state.AttemptBoundByTotal ? (left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1)) : _options.AttemptTimeout;
     }
 
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
@@ -211,12 +219,12 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
     private bool ShouldRetry(Outcome<HttpResponseMessage> outcome, ResilienceContext context)
     {
-        if (outcome.Result is { IsSuccessStatusCode: true } || context.CancellationToken.IsCancellationRequested)
+        var state = context.Properties.GetValue(StateKey, null!);
+        if (outcome.Result is { IsSuccessStatusCode: true } || context.CancellationToken.IsCancellationRequested || state.TotalTimedOut)
         {
             return false;
         }
 
-        var state = context.Properties.GetValue(StateKey, null!);
         TimeSpan? hint = null;
         bool retryable;
         LlmFailureKind kind;
@@ -378,6 +386,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         public bool ImmediateRetryUsed { get; set; }
         public bool LastRetryable { get; set; }
         public bool TotalTimedOut { get; set; }
+        public bool AttemptBoundByTotal { get; set; }
         public bool InsufficientQuota { get; set; }
         public TimeSpan NextDelay { get; set; }
         public TimeSpan? RetryAfter { get; set; }
