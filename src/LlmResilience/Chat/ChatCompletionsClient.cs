@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -159,67 +158,74 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         var enumerator = SseParser.Create(stream, static (_, data) => ParseChunk(data)).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using var enumeratorScope = enumerator.ConfigureAwait(false);
 
-        StringBuilder? text = null;
-        var chunks = 0;
-        var finished = false;
-        var done = false;
-        while (true)
+        var text = default(PartialText); // pooled; turned into a string only if the stream breaks
+        try
         {
-            ChatCompletionChunk? chunk;
-            try
+            var chunks = 0;
+            var finished = false;
+            var done = false;
+            while (true)
             {
-                if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                ChatCompletionChunk? chunk;
+                try
                 {
+                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    chunk = enumerator.Current.Data;
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                catch (JsonException exception)
+                {
+                    throw new LlmException(LlmFailureKind.InvalidResponse,
+                        $"Event {chunks + 1} of the stream from {Endpoints.Describe(_endpoint)} is not valid chat.completion.chunk JSON ({exception.Message}).", exception, HttpStatusCode.OK)
+                    { RequestId = requestId, PartialContent = text.ToString(), Attempts = 1 };
+                }
+                catch (Exception exception) when (exception is LlmException or IOException or HttpRequestException or ObjectDisposedException)
+                {
+                    throw Interrupted(exception, requestId, chunks, text.ToString());
+                }
+
+                if (chunk is null)
+                {
+                    done = true;
                     break;
                 }
 
-                chunk = enumerator.Current.Data;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (JsonException exception)
-            {
-                throw new LlmException(LlmFailureKind.InvalidResponse,
-                    $"Event {chunks + 1} of the stream from {Endpoints.Describe(_endpoint)} is not valid chat.completion.chunk JSON ({exception.Message}).", exception, HttpStatusCode.OK)
-                { RequestId = requestId, PartialContent = text?.ToString(), Attempts = 1 };
-            }
-            catch (Exception exception) when (exception is LlmException or IOException or HttpRequestException or ObjectDisposedException)
-            {
-                throw Interrupted(exception, requestId, chunks, text);
-            }
-
-            if (chunk is null)
-            {
-                done = true;
-                break;
-            }
-
-            if (ReferenceEquals(chunk, SkipChunk))
-            {
-                continue;
-            }
-
-            chunks++;
-            var choices = chunk.Choices;
-            for (var i = 0; i < choices.Count; i++)
-            {
-                var choice = choices[i];
-                if (choice.Delta?.Content is { Length: > 0 } delta && choice.Index == 0)
+                if (ReferenceEquals(chunk, SkipChunk))
                 {
-                    (text ??= new StringBuilder()).Append(delta);
+                    continue;
                 }
 
-                finished |= choice.FinishReason is not null;
+                chunks++;
+                var choices = chunk.Choices;
+                for (var i = 0; i < choices.Count; i++)
+                {
+                    var choice = choices[i];
+                    if (choice.Delta?.Content is { Length: > 0 } delta && choice.Index == 0)
+                    {
+                        text.Append(delta);
+                    }
+
+                    finished |= choice.FinishReason is not null;
+                }
+
+                yield return chunk;
             }
 
-            yield return chunk;
+            if (!done && !finished)
+            {
+                throw Interrupted(new IOException("The stream ended without [DONE] and without a finish_reason."), requestId, chunks, text.ToString());
+            }
         }
-
-        if (!done && !finished)
+        finally
         {
-            throw Interrupted(new IOException("The stream ended without [DONE] and without a finish_reason."), requestId, chunks, text);
+            text.Dispose();
         }
     }
 
@@ -229,7 +235,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         return exception;
     }
 
-    private LlmException Interrupted(Exception cause, string? requestId, int chunks, StringBuilder? text)
+    private LlmException Interrupted(Exception cause, string? requestId, int chunks, string partialContent)
     {
         LlmResilienceTelemetry.RecordFailure(LlmFailureKind.StreamInterrupted, _endpoint);
         var reason = cause switch
@@ -244,7 +250,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             cause, HttpStatusCode.OK)
         {
             RequestId = requestId,
-            PartialContent = text?.ToString() ?? string.Empty,
+            PartialContent = partialContent,
             Attempts = 1,
         };
     }
