@@ -34,6 +34,7 @@ public sealed class ChatCompletion
     };
 
     /// <summary>Gets or sets the model that answered, which may name a dated snapshot of the model requested.</summary>
+    [JsonConverter(typeof(RecentStringConverter))]
     public string Model { get => field ?? string.Empty; set; }
 
     /// <summary>Gets or sets the answers; one unless the request asked for more with <see cref="ChatCompletionRequest.N"/>.</summary>
@@ -43,6 +44,7 @@ public sealed class ChatCompletion
     public ChatUsage? Usage { get; set; }
 
     /// <summary>Gets or sets the fingerprint of the backend configuration, which changes when a deterministic <see cref="ChatCompletionRequest.Seed"/> may give different results.</summary>
+    [JsonConverter(typeof(RecentStringConverter))]
     public string? SystemFingerprint { get; set; }
 
     /// <summary>Gets or sets the processing tier that served the request, for example <c>"default"</c> or <c>"flex"</c>.</summary>

@@ -10,6 +10,7 @@ namespace LlmResilience;
 public sealed class ChatCompletionChunk
 {
     /// <summary>Gets or sets the completion's id, the same on every chunk of the stream.</summary>
+    [JsonConverter(typeof(RecentStringConverter))]
     public string Id { get => field ?? string.Empty; set; }
 
     /// <summary>Gets or sets the object type, <c>"chat.completion.chunk"</c>.</summary>
@@ -21,9 +22,11 @@ public sealed class ChatCompletionChunk
     public long Created { get; set; }
 
     /// <summary>Gets or sets the model that answers.</summary>
+    [JsonConverter(typeof(RecentStringConverter))]
     public string Model { get => field ?? string.Empty; set; }
 
     /// <summary>Gets or sets the fingerprint of the backend configuration.</summary>
+    [JsonConverter(typeof(RecentStringConverter))]
     public string? SystemFingerprint { get; set; }
 
     /// <summary>Gets or sets the processing tier that serves the request.</summary>
