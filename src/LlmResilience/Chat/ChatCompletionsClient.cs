@@ -93,9 +93,9 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         }
 
         var requestId = RequestIdOf(response);
-        if (response.Content.Headers.ContentType?.MediaType is { } mediaType && !mediaType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        if (!MediaTypes.IsJsonOrAbsent(response.Content))
         {
-            throw Invalid($"The response from {Endpoints.Describe(_endpoint)} is {mediaType}, not JSON: a proxy or captive portal may have answered instead of the API. Check BaseAddress.", requestId, null);
+            throw Invalid($"The response from {Endpoints.Describe(_endpoint)} is {MediaTypes.Describe(response.Content)}, not JSON: a proxy or captive portal may have answered instead of the API. Check BaseAddress.", requestId, null);
         }
 
         ChatCompletion? completion;
@@ -148,9 +148,9 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         }
 
         var requestId = RequestIdOf(response);
-        if (response.Content.Headers.ContentType?.MediaType is not "text/event-stream")
+        if (!MediaTypes.IsEventStream(response.Content))
         {
-            throw Invalid($"The streamed response from {Endpoints.Describe(_endpoint)} is {response.Content.Headers.ContentType?.MediaType ?? "untyped"}, not text/event-stream. Check that the endpoint supports \"stream\": true.", requestId, null);
+            throw Invalid($"The streamed response from {Endpoints.Describe(_endpoint)} is {MediaTypes.Describe(response.Content)}, not text/event-stream. Check that the endpoint supports \"stream\": true.", requestId, null);
         }
 
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);

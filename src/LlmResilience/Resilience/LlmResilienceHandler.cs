@@ -189,7 +189,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             return;
         }
 
-        if (content.Headers.ContentType?.MediaType is "text/event-stream")
+        if (MediaTypes.IsEventStream(content))
         {
             var deadline = state.StartTimestamp + (long)(_options.TotalTimeout.TotalSeconds * _time.TimestampFrequency);
             await FirstEventReader.ReadFirstEventAsync(response, _options, _time, state.AttemptStartTimestamp, deadline,

@@ -93,14 +93,8 @@ internal sealed class GuardedContent : HttpContent
         _original = original;
         foreach (var header in original.Headers.NonValidated)
         {
-            if (!header.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
-            {
-                Headers.TryAddWithoutValidation(header.Key, header.Value);
-            }
+            Headers.TryAddWithoutValidation(header.Key, header.Value);
         }
-
-        // Already parsed (the pipeline checked it is text/event-stream): hand the parsed value over instead of parsing again.
-        Headers.ContentType = original.Headers.ContentType;
     }
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
