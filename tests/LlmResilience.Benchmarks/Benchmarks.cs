@@ -1,29 +1,20 @@
+using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 
 namespace LlmResilience.Benchmarks;
 
 /// <summary>
-/// Starts the loopback server and the four clients in the benchmark process, and warms every client (JIT, a pooled
-/// connection) before BenchmarkDotNet's own warm-up. Prints the server's counters at the end, so the log shows that
-/// its threads allocated (next to) nothing while the clients were measured.
+/// Starts the loopback server and the clients in the benchmark process, then warms the client about to be measured with
+/// the class's kind of call for <c>LLMBENCH_WARMUP_SECONDS</c> (set by the job: 6 s quick, 15 s full) before
+/// BenchmarkDotNet's own pilot and warm-up: on this 2-core VM a client takes 10-20 s of back-to-back calls to settle
+/// (tiered JIT with dynamic PGO, thread pool, GC budgets), far longer than a short job's warm-up. Prints the server's
+/// counters at the end, so the log shows that its threads allocated nothing while the client was measured.
 /// </summary>
 public abstract class LoopbackBenchmark
 {
     private LoopbackServer? _server;
 
     private protected BenchClients Clients { get; private set; } = null!;
-
-    [GlobalSetup]
-    public void StartServer()
-    {
-        _server = LoopbackServer.Start();
-        Clients = new BenchClients(_server.BaseAddress);
-        foreach (var kind in Enum.GetValues<ClientKind>())
-        {
-            Clients.CompleteAsync(kind).GetAwaiter().GetResult();
-            Clients.StreamAsync(kind).GetAwaiter().GetResult();
-        }
-    }
 
     [GlobalCleanup]
     public void StopServer()
@@ -32,11 +23,46 @@ public abstract class LoopbackBenchmark
         Clients.Dispose();
         _server?.Dispose();
     }
+
+    private protected void Setup(ClientKind kind)
+    {
+        _server = LoopbackServer.Start();
+        Clients = new BenchClients(_server.BaseAddress);
+        var seconds = double.Parse(Environment.GetEnvironmentVariable("LLMBENCH_WARMUP_SECONDS") ?? "6", System.Globalization.CultureInfo.InvariantCulture);
+        var end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        var calls = 0;
+        while (Stopwatch.GetTimestamp() < end || calls == 0)
+        {
+            WarmUp(kind).GetAwaiter().GetResult();
+            calls++;
+        }
+
+        Thread.Sleep(500); // lets the background JIT finish its queue
+        Console.WriteLine($"// warmed {kind} with {calls} invocations in {seconds} s");
+    }
+
+    /// <summary>One invocation of the kind the class measures.</summary>
+    private protected abstract Task WarmUp(ClientKind kind);
+
 }
 
 /// <summary>One non-streamed chat completion (~600-byte JSON answer with usage) per operation.</summary>
 public class NonStreaming : LoopbackBenchmark
 {
+    [GlobalSetup(Target = nameof(Bare))]
+    public void SetupBare() => Setup(ClientKind.Bare);
+
+    [GlobalSetup(Target = nameof(Ours))]
+    public void SetupOurs() => Setup(ClientKind.Ours);
+
+    [GlobalSetup(Target = nameof(HandlerOnly))]
+    public void SetupHandlerOnly() => Setup(ClientKind.HandlerOnly);
+
+    [GlobalSetup(Target = nameof(OpenAiSdk))]
+    public void SetupOpenAiSdk() => Setup(ClientKind.OpenAiSdk);
+
+    private protected override Task WarmUp(ClientKind kind) => Clients.CompleteAsync(kind);
+
     [Benchmark(Baseline = true, Description = "Bare HttpClient + STJ source-gen")]
     public Task<int> Bare() => Clients.CompleteAsync(ClientKind.Bare);
 
@@ -53,6 +79,20 @@ public class NonStreaming : LoopbackBenchmark
 /// <summary>One streamed chat completion per operation: 65 SSE chunks (64 content deltas and a finishing one) and [DONE], all consumed.</summary>
 public class Streaming : LoopbackBenchmark
 {
+    [GlobalSetup(Target = nameof(Bare))]
+    public void SetupBare() => Setup(ClientKind.Bare);
+
+    [GlobalSetup(Target = nameof(Ours))]
+    public void SetupOurs() => Setup(ClientKind.Ours);
+
+    [GlobalSetup(Target = nameof(HandlerOnly))]
+    public void SetupHandlerOnly() => Setup(ClientKind.HandlerOnly);
+
+    [GlobalSetup(Target = nameof(OpenAiSdk))]
+    public void SetupOpenAiSdk() => Setup(ClientKind.OpenAiSdk);
+
+    private protected override Task WarmUp(ClientKind kind) => Clients.StreamAsync(kind);
+
     [Benchmark(Baseline = true, Description = "Bare HttpClient + SseParser + STJ source-gen")]
     public Task<int> Bare() => Clients.StreamAsync(ClientKind.Bare);
 
@@ -75,6 +115,17 @@ public class Concurrency : LoopbackBenchmark
     public const int Callers = 32;
     public const int CallsPerCaller = 8;
     private const int Calls = Callers * CallsPerCaller;
+
+    [GlobalSetup(Target = nameof(Bare))]
+    public void SetupBare() => Setup(ClientKind.Bare);
+
+    [GlobalSetup(Target = nameof(Ours))]
+    public void SetupOurs() => Setup(ClientKind.Ours);
+
+    [GlobalSetup(Target = nameof(OpenAiSdk))]
+    public void SetupOpenAiSdk() => Setup(ClientKind.OpenAiSdk);
+
+    private protected override Task WarmUp(ClientKind kind) => RunAsync(kind);
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Calls, Description = "Bare HttpClient + STJ source-gen")]
     public Task Bare() => RunAsync(ClientKind.Bare);

@@ -12,31 +12,43 @@ namespace LlmResilience.Benchmarks;
 /// </summary>
 internal static class Interleaved
 {
-    private static readonly ClientKind[] Kinds = Enum.GetValues<ClientKind>();
+    private static ClientKind[] Kinds = Enum.GetValues<ClientKind>();
 
-    public static async Task<int> RunAsync(int rounds, int streamRounds)
+    public static async Task<int> RunAsync(int rounds, int streamRounds, int warmupSeconds, string? only = null)
     {
+        if (only is not null)
+        {
+            Kinds = [.. only.Split(',').Select(Enum.Parse<ClientKind>)];
+        }
+
         using var server = LoopbackServer.Start();
         using var clients = new BenchClients(server.BaseAddress);
         Console.WriteLine($"Interleaved run, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}, " +
             $"GC {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}");
-        await SectionAsync("Non-streaming (one chat completion per call)", rounds, 1, server, clients.CompleteAsync);
-        await SectionAsync($"Streaming (one streamed completion per call, {Payloads.ChunksPerStream} chunks)", streamRounds, Payloads.ChunksPerStream, server, k => clients.StreamAsync(k));
+        var warmup = TimeSpan.FromSeconds(warmupSeconds);
+        await SectionAsync("Non-streaming (one chat completion per call)", rounds, warmup, 1, server, clients.CompleteAsync);
+        await SectionAsync($"Streaming (one streamed completion per call, {Payloads.ChunksPerStream} chunks)", streamRounds, warmup, Payloads.ChunksPerStream, server, k => clients.StreamAsync(k));
         Console.WriteLine(server.Describe());
         return 0;
     }
 
-    private static async Task SectionAsync(string title, int rounds, int chunksPerCall, LoopbackServer server, Func<ClientKind, Task<int>> call)
+    private static async Task SectionAsync(string title, int rounds, TimeSpan warmupTime, int chunksPerCall, LoopbackServer server, Func<ClientKind, Task<int>> call)
     {
-        // Warm-up: JIT tiering (up to tier 1 with PGO needs a few thousand calls), connections, pools.
-        var warmup = Math.Max(500, rounds / 3);
-        for (var r = 0; r < warmup; r++)
+        // Warm-up, by time: on this 2-core VM a client takes 10-20 s of back-to-back calls to settle (tiered JIT with
+        // dynamic PGO, thread pool, GC budgets); measured before that, latency is 2-5x what it settles at.
+        var warmup = 0;
+        var warmupEnd = Stopwatch.GetTimestamp() + (long)(warmupTime.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < warmupEnd)
         {
             foreach (var kind in Kinds)
             {
                 await call(kind);
             }
+
+            warmup++;
         }
+
+        await Task.Delay(500); // lets the background JIT finish its queue
 
         var latencies = Kinds.Select(_ => new long[rounds]).ToArray();
         for (var r = 0; r < rounds; r++)
@@ -85,8 +97,8 @@ internal static class Interleaved
             alloc[k] = bytes[k].Order().ElementAt(1);
         }
 
-        var bare = Array.IndexOf(Kinds, ClientKind.Bare);
-        var sdk = Array.IndexOf(Kinds, ClientKind.OpenAiSdk);
+        var bare = Math.Max(0, Array.IndexOf(Kinds, ClientKind.Bare));
+        var sdk = Math.Max(0, Array.IndexOf(Kinds, ClientKind.OpenAiSdk));
         for (var k = 0; k < Kinds.Length; k++)
         {
             var line = string.Create(CultureInfo.InvariantCulture,

@@ -1,7 +1,8 @@
 using BenchmarkDotNet.Running;
 using LlmResilience.Benchmarks;
 
-// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --interleaved [--rounds N] [--stream-rounds N] | --quick] [BenchmarkDotNet options]
+// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --interleaved [--rounds N] [--stream-rounds N] [--warmup-seconds N] [--clients Bare,Ours,HandlerOnly,OpenAiSdk] | --quick] [BenchmarkDotNet options]
+
 if (args.Contains("--check-server"))
 {
     return await CheckServer.RunAsync();
@@ -9,7 +10,7 @@ if (args.Contains("--check-server"))
 
 if (args.Contains("--interleaved"))
 {
-    return await Interleaved.RunAsync(IntOption(args, "--rounds", 3000), IntOption(args, "--stream-rounds", 1000));
+    return await Interleaved.RunAsync(IntOption(args, "--rounds", 3000), IntOption(args, "--stream-rounds", 1000), IntOption(args, "--warmup-seconds", 20), StringOption(args, "--clients"));
 }
 
 var quick = args.Contains("--quick");
@@ -21,6 +22,12 @@ if (quick && !rest.Contains("--filter"))
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], BenchConfig.Create(quick));
 return 0;
+
+static string? StringOption(string[] args, string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
 
 static int IntOption(string[] args, string name, int fallback)
 {
