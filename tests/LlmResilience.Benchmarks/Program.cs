@@ -1,0 +1,36 @@
+using BenchmarkDotNet.Running;
+using LlmResilience.Benchmarks;
+
+// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --interleaved [--rounds N] [--stream-rounds N] [--warmup-seconds N] [--clients Bare,Ours,HandlerOnly,OpenAiSdk] | --quick] [BenchmarkDotNet options]
+
+if (args.Contains("--check-server"))
+{
+    return await CheckServer.RunAsync();
+}
+
+if (args.Contains("--interleaved"))
+{
+    return await Interleaved.RunAsync(IntOption(args, "--rounds", 3000), IntOption(args, "--stream-rounds", 1000), IntOption(args, "--warmup-seconds", 20), StringOption(args, "--clients"));
+}
+
+var quick = args.Contains("--quick");
+var rest = args.Where(a => a != "--quick").ToList();
+if (quick && !rest.Contains("--filter"))
+{
+    rest.AddRange(["--filter", "*"]);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], BenchConfig.Create(quick));
+return 0;
+
+static string? StringOption(string[] args, string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+static int IntOption(string[] args, string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+}
