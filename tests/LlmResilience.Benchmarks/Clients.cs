@@ -124,6 +124,9 @@ internal sealed class BenchClients : IDisposable
         _ours.Dispose();
     }
 
+    /// <summary>The HttpClient under a bare or handler-only client, for <c>--attribution</c>.</summary>
+    public HttpClient HttpClientFor(ClientKind kind) => kind == ClientKind.HandlerOnly ? _handlerOnly : _bare;
+
     public async Task<int> BareCompleteAsync(HttpClient http) =>
         (await BareCompleteCoreAsync(http)).Choices![0].Message!.Content!.Length;
 

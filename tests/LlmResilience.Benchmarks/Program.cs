@@ -1,11 +1,16 @@
 using BenchmarkDotNet.Running;
 using LlmResilience.Benchmarks;
 
-// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --interleaved [--rounds N] [--stream-rounds N] [--warmup-seconds N] [--clients Bare,Ours,HandlerOnly,OpenAiSdk] | --quick] [BenchmarkDotNet options]
+// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --attribution [--warmup-seconds N] | --interleaved [--rounds N] [--stream-rounds N] [--warmup-seconds N] [--clients Bare,Ours,HandlerOnly,OpenAiSdk] | --quick] [BenchmarkDotNet options]
 
 if (args.Contains("--check-server"))
 {
     return await CheckServer.RunAsync();
+}
+
+if (args.Contains("--attribution"))
+{
+    return await Attribution.RunAsync(IntOption(args, "--warmup-seconds", 8));
 }
 
 if (args.Contains("--interleaved"))

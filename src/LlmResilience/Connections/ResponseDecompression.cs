@@ -52,15 +52,8 @@ internal static class ResponseDecompression
         {
             _original = original;
             _decoder = decoder;
-            foreach (var header in original.Headers.NonValidated)
-            {
-                // The body is no longer encoded, and its length is no longer known.
-                if (!header.Key.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase)
-                    && !header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-                {
-                    Headers.TryAddWithoutValidation(header.Key, header.Value);
-                }
-            }
+            // The body is no longer encoded, and its length is no longer known.
+            ContentHeaders.Copy(original, this, except: "Content-Encoding", alsoExcept: "Content-Length");
         }
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)

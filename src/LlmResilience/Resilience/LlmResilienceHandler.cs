@@ -197,18 +197,13 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             return;
         }
 
-        if (content.Headers.ContentLength > _options.MaxResponseBytes)
+        if (BufferedBodyContent.DeclaredLength(content) is { } declared && declared > _options.MaxResponseBytes)
         {
-            throw TooLarge(state.Request.RequestUri, content.Headers.ContentLength.Value);
+            throw TooLarge(state.Request.RequestUri, declared);
         }
 
-        try
+        if (!await BufferedBodyContent.BufferAsync(response, _options.MaxResponseBytes, cancellationToken).ConfigureAwait(false))
         {
-            await content.LoadIntoBufferAsync(_options.MaxResponseBytes, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException exception) when (exception.InnerException is null)
-        {
-            // LoadIntoBufferAsync reports "over the limit" as an HttpRequestException of its own, with no inner I/O error.
             throw TooLarge(state.Request.RequestUri, null);
         }
     }

@@ -106,6 +106,57 @@ public sealed class ChatCompletionsClientTests
     }
 
     [Fact]
+    public async Task CompleteAsync_BodyBreaksMidway_IsRetriedAndTheAnswerArrives()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.Custom("BodyCut", async (context, cancellationToken) =>
+        {
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = 5000;
+            await context.Response.Body.WriteAsync("{\"id\":\"chatcmpl-cut\",\"choices\":[{\"message\":{\"content\":\"half"u8.ToArray(), cancellationToken);
+            await context.Response.Body.FlushAsync(cancellationToken);
+            context.Abort();
+        }));
+        using var client = TestClients.Chat(server);
+
+        var completion = await client.CompleteAsync(TestClients.Hello());
+
+        Assert.Equal("Hello from FakeLlmServer.", completion.Content);
+        Assert.Equal(["BodyCut", "Ok"], server.Requests.Select(r => r.BehaviorName.Split('(')[0]));
+    }
+
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(1, false)]
+    public async Task CompleteAsync_ChunkedBodyAtTheLimit_IsAcceptedAndOneByteMoreIsNot(int extraBytes, bool accepted)
+    {
+        const string Json = """{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"exactly"},"finish_reason":"stop"}]}""";
+        var body = System.Text.Encoding.UTF8.GetBytes(Json + new string(' ', extraBytes));
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.Custom("NoLength", async (context, cancellationToken) =>
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.Body.WriteAsync(body.AsMemory(0, 10), cancellationToken);
+            await context.Response.Body.FlushAsync(cancellationToken);
+            await context.Response.Body.WriteAsync(body.AsMemory(10), cancellationToken);
+        }));
+        using var client = TestClients.Chat(server, o => o.MaxResponseBytes = Json.Length);
+
+        if (accepted)
+        {
+            Assert.Equal("exactly", (await client.CompleteAsync(TestClients.Hello())).Content);
+        }
+        else
+        {
+            var error = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
+            Assert.Equal(LlmFailureKind.InvalidResponse, error.Kind);
+            Assert.Contains("MaxResponseBytes", error.Message);
+        }
+
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
     public async Task CompleteAsync_ChunkedBodyOverMaxResponseBytes_IsInvalidResponse()
     {
         await using var server = await FakeLlmServer.StartAsync();

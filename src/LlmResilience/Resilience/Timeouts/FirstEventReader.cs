@@ -91,10 +91,7 @@ internal sealed class GuardedContent : HttpContent
     {
         _stream = stream;
         _original = original;
-        foreach (var header in original.Headers.NonValidated)
-        {
-            Headers.TryAddWithoutValidation(header.Key, header.Value);
-        }
+        ContentHeaders.Copy(original, this);
     }
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
