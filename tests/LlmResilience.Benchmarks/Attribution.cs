@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LlmResilience.Benchmarks;
@@ -31,6 +32,13 @@ internal static class Attribution
         var clientOptions = new LlmClientOptions { BaseAddress = v1, ApiKey = "sk-bench", Model = Payloads.Model, AllowInsecureHttp = true };
         using var typedOnPlain = new ChatCompletionsClient(new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan },
             clientOptions, NullLogger.Instance, ownsHttpClient: true);
+        var services = new ServiceCollection();
+        services.AddChatCompletionsClient(o => (o.BaseAddress, o.ApiKey, o.Model, o.AllowInsecureHttp) = (v1, "sk-bench", Payloads.Model, true));
+        services.AddChatCompletionsClient("quiet", o => (o.BaseAddress, o.ApiKey, o.Model, o.AllowInsecureHttp) = (v1, "sk-bench", Payloads.Model, true))
+            .RemoveAllLoggers();
+        using var provider = services.BuildServiceProvider();
+        var fromDi = provider.GetRequiredService<IChatCompletionsClient>();
+        var fromDiQuiet = provider.GetRequiredKeyedService<IChatCompletionsClient>("quiet");
         var request = new ChatCompletionRequest([ChatMessage.System(Payloads.SystemPrompt), ChatMessage.User(Payloads.UserPrompt)]);
 
         (string Name, Func<Task<int>> Call)[] stacks =
@@ -41,6 +49,8 @@ internal static class Attribution
             ("+ LlmResilienceHandler, defaults (retry)", () => clients.BareCompleteAsync(handlerFull)),
             ("ChatCompletionsClient on a plain SocketsHttpHandler", async () => (await typedOnPlain.CompleteAsync(request)).Content!.Length),
             ("ChatCompletionsClient.Create (the whole library)", () => clients.CompleteAsync(ClientKind.Ours)),
+            ("AddChatCompletionsClient (DI: IHttpClientFactory and its logging handlers)", async () => (await fromDi.CompleteAsync(request)).Content!.Length),
+            ("AddChatCompletionsClient(...).RemoveAllLoggers()", async () => (await fromDiQuiet.CompleteAsync(request)).Content!.Length),
         ];
 
         Console.WriteLine($"Attribution run, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace LlmResilience;
 
@@ -35,6 +36,7 @@ internal sealed class BufferedBodyContent : HttpContent
 
     /// <summary>Reads <paramref name="response"/>'s body whole and puts it back as a buffered content.</summary>
     /// <returns><see langword="false"/> when the body is longer than <paramref name="maxBytes"/> (nothing is replaced).</returns>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<bool> BufferAsync(HttpResponseMessage response, long maxBytes, CancellationToken cancellationToken)
     {
         var original = response.Content;

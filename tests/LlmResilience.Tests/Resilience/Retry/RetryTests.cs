@@ -37,6 +37,24 @@ public sealed class RetryTests
         Assert.Equal(requests[0].Body, requests[1].Body);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task Retry_AlwaysFailing_MakesExactlyOnePlusMaxRetryAttempts(int maxRetryAttempts)
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.DefaultBehavior = FakeBehavior.EnvoyUpstreamReset();
+        using var client = TestClients.Chat(server, o => o.MaxRetryAttempts = maxRetryAttempts);
+
+        var error = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
+
+        Assert.Equal(LlmFailureKind.ProxyUpstreamFailure, error.Kind);
+        Assert.Equal(1 + maxRetryAttempts, error.Attempts);
+        Assert.Equal(1 + maxRetryAttempts, server.Requests.Count);
+        Assert.All(server.Requests, r => Assert.Equal(server.Requests[0].Body, r.Body));
+    }
+
     [Fact]
     public async Task Retry_CloseBeforeHeaders_Retried()
     {
