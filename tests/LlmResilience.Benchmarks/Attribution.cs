@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -55,11 +56,10 @@ internal static class Attribution
 
         Console.WriteLine($"Attribution run, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
         Console.WriteLine();
-        Console.WriteLine("| Stack (non-streamed call) | B/call | vs Bare |");
-        Console.WriteLine("|---|---:|---:|");
-        double bare = 0;
-        foreach (var (name, call) in stacks)
+        var allocated = new double[stacks.Length];
+        for (var k = 0; k < stacks.Length; k++)
         {
+            var call = stacks[k].Call;
             var end = DateTime.UtcNow.AddSeconds(warmupSeconds);
             while (DateTime.UtcNow < end)
             {
@@ -81,9 +81,33 @@ internal static class Attribution
                 batches.Add((GC.GetTotalAllocatedBytes(precise: true) - before - (server.AllocatedBytes - serverBefore)) / 500.0);
             }
 
-            var bytes = batches.Order().ElementAt(2);
-            bare = bare == 0 ? bytes : bare;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {bytes:F0} | {bytes / bare:F2} |"));
+            allocated[k] = batches.Order().ElementAt(2);
+        }
+
+        // Latency: the stacks alternate call by call (order rotated each round), so noise falls on all alike.
+        const int Rounds = 2000;
+        var latencies = stacks.Select(_ => new long[Rounds]).ToArray();
+        for (var r = 0; r < Rounds; r++)
+        {
+            for (var j = 0; j < stacks.Length; j++)
+            {
+                var k = (r + j) % stacks.Length;
+                var start = Stopwatch.GetTimestamp();
+                await stacks[k].Call();
+                latencies[k][r] = Stopwatch.GetTimestamp() - start;
+            }
+        }
+
+        Console.WriteLine("| Stack (non-streamed call) | B/call | vs Bare | p50 (µs) | p50 vs Bare |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        double bareP50 = 0;
+        for (var k = 0; k < stacks.Length; k++)
+        {
+            Array.Sort(latencies[k]);
+            var p50 = latencies[k][Rounds / 2] * 1_000_000.0 / Stopwatch.Frequency;
+            bareP50 = k == 0 ? p50 : bareP50;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {stacks[k].Name} | {allocated[k]:F0} | {allocated[k] / allocated[0]:F2} | {p50:F1} | {p50 / bareP50:F2} |"));
         }
 
         return 0;
