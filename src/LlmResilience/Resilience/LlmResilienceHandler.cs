@@ -113,11 +113,31 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         }
 
         var state = new CallState(this, request, _time.GetTimestamp());
-        var outcome = await ExecuteAsync(_attemptPipeline, state, cancellationToken).ConfigureAwait(false);
-        if (_retryPipeline is not null && outcome.Result is not { IsSuccessStatusCode: true } && !cancellationToken.IsCancellationRequested)
+        Outcome<HttpResponseMessage> outcome;
+        var pipeline = _attemptPipeline;
+        while (true)
         {
+            // Written out here rather than in a helper: one async frame less per call.
+            var context = ResilienceContextPool.Shared.Get(cancellationToken);
+            context.Properties.Set(StateKey, state);
+            try
+            {
+                outcome = await pipeline.ExecuteOutcomeAsync(static (ctx, s) => s.Handler.ReplayOrSendAttemptAsync(ctx, s), context, state)
+                    .ConfigureAwait(false);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
+
+            if (_retryPipeline is null || pipeline == _retryPipeline || outcome.Result is { IsSuccessStatusCode: true }
+                || cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
             state.FirstOutcome = outcome;
-            outcome = await ExecuteAsync(_retryPipeline, state, cancellationToken).ConfigureAwait(false);
+            pipeline = _retryPipeline;
         }
 
         if (outcome.Exception is { } exception)
@@ -144,22 +164,6 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         }
 
         return response;
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<Outcome<HttpResponseMessage>> ExecuteAsync(ResiliencePipeline<HttpResponseMessage> pipeline, CallState state,
-        CancellationToken cancellationToken)
-    {
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(StateKey, state);
-        try
-        {
-            return await pipeline.ExecuteOutcomeAsync(static (ctx, s) => s.Handler.ReplayOrSendAttemptAsync(ctx, s), context, state).ConfigureAwait(false);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
     }
 
     private ValueTask<Outcome<HttpResponseMessage>> ReplayOrSendAttemptAsync(ResilienceContext context, CallState state)

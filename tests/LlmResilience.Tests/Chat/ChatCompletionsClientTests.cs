@@ -106,6 +106,28 @@ public sealed class ChatCompletionsClientTests
     }
 
     [Fact]
+    public async Task CompleteAsync_OverAnHttpClientWithoutThePipeline_StillThrowsLlmException()
+    {
+        var refused = FakeLlmServer.GetRefusedAddress();
+        var options = new LlmClientOptions { BaseAddress = refused, ApiKey = TestClients.ApiKey, Model = "m", AllowInsecureHttp = true };
+        using var client = new ChatCompletionsClient(new HttpClient(), options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, ownsHttpClient: true);
+
+        var complete = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
+        var stream = await Assert.ThrowsAsync<LlmException>(async () =>
+        {
+            await foreach (var chunk in client.StreamAsync(TestClients.Hello()))
+            {
+                Assert.Fail($"No chunk can arrive from a refused address: {chunk.ContentDelta}");
+            }
+        });
+
+        Assert.Equal(LlmFailureKind.ConnectFailure, complete.Kind);
+        Assert.Equal(LlmFailureKind.ConnectFailure, stream.Kind);
+        Assert.Equal(1, complete.Attempts);
+        Assert.DoesNotContain(TestClients.ApiKey, complete.Message);
+    }
+
+    [Fact]
     public async Task CompleteAsync_BodyBreaksMidway_IsRetriedAndTheAnswerArrives()
     {
         await using var server = await FakeLlmServer.StartAsync();
