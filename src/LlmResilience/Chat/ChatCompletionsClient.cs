@@ -111,10 +111,18 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         ChatCompletion? completion;
         try
         {
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
+            if (response.Content is BufferedBodyContent buffered)
             {
-                completion = await JsonSerializer.DeserializeAsync(stream, LlmJsonContext.Default.ChatCompletion, cancellationToken).ConfigureAwait(false);
+                // The pipeline read the body whole inside the attempt: parse the bytes where they are, synchronously.
+                completion = JsonSerializer.Deserialize(buffered.Bytes, LlmJsonContext.Default.ChatCompletion);
+            }
+            else
+            {
+                var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                await using (stream.ConfigureAwait(false))
+                {
+                    completion = await JsonSerializer.DeserializeAsync(stream, LlmJsonContext.Default.ChatCompletion, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         catch (JsonException exception)

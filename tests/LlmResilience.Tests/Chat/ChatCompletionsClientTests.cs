@@ -106,6 +106,20 @@ public sealed class ChatCompletionsClientTests
     }
 
     [Fact]
+    public async Task CompleteAsync_OverAnHttpClientWithoutThePipeline_ParsesTheStreamedBody()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        var options = new LlmClientOptions { BaseAddress = server.BaseAddress, ApiKey = TestClients.ApiKey, Model = "m", AllowInsecureHttp = true };
+        using var client = new ChatCompletionsClient(new HttpClient(), options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, ownsHttpClient: true);
+
+        var completion = await client.CompleteAsync(TestClients.Hello());
+
+        Assert.Equal("Hello from FakeLlmServer.", completion.Content);
+        Assert.StartsWith("req_", completion.RequestId);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
     public async Task CompleteAsync_OverAnHttpClientWithoutThePipeline_StillThrowsLlmException()
     {
         var refused = FakeLlmServer.GetRefusedAddress();

@@ -29,6 +29,9 @@ internal sealed class BufferedBodyContent : HttpContent
         ContentHeaders.Copy(original, this, except: "Content-Length");
     }
 
+    /// <summary>The body; valid until the content is disposed.</summary>
+    public ReadOnlySpan<byte> Bytes => Buffer().AsSpan(0, _length);
+
     /// <summary>The declared Content-Length, read from the raw header without parsing it into the header store.</summary>
     public static long? DeclaredLength(HttpContent content) =>
         content.Headers.NonValidated.TryGetValues("Content-Length", out var values)
