@@ -27,6 +27,7 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
     private readonly Lock _swapLock = new();
     private Generation _current;
     private int _generationCount = 1;
+    private bool _anyFailures;
 
     public RecyclingConnectionHandler(LlmResilienceOptions options, ILogger logger, Func<SocketsHttpHandler>? createHandler = null)
     {
@@ -59,7 +60,9 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
         {
             var response = await generation.Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
             ResponseDecompression.DecodeIfCompressed(response);
-            if (!_failuresByEndpoint.IsEmpty)
+            // ConcurrentDictionary.IsEmpty takes every lock when the dictionary is empty, that is on every healthy
+            // call; a flag set by the first failure keeps the happy path lock-free.
+            if (Volatile.Read(ref _anyFailures))
             {
                 _failuresByEndpoint.TryRemove(EndpointKey(request), out _);
             }
@@ -102,6 +105,7 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
     private void OnTransportFailure(HttpRequestMessage request, Generation failedOn)
     {
         var key = EndpointKey(request);
+        Volatile.Write(ref _anyFailures, true);
         var failures = _failuresByEndpoint.AddOrUpdate(key, 1, static (_, n) => n + 1);
         if (failures < _recycleAfter)
         {
