@@ -236,12 +236,13 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             return;
         }
 
-        if (BufferedBodyContent.DeclaredLength(content) is { } declared && declared > _options.MaxResponseBytes)
+        var declared = BufferedBodyContent.DeclaredLength(content);
+        if (declared > _options.MaxResponseBytes)
         {
             throw TooLarge(state.Request.RequestUri, declared);
         }
 
-        if (!await BufferedBodyContent.BufferAsync(response, _options.MaxResponseBytes, cancellationToken).ConfigureAwait(false))
+        if (!await BufferedBodyContent.BufferAsync(response, declared, _options.MaxResponseBytes, cancellationToken).ConfigureAwait(false))
         {
             throw TooLarge(state.Request.RequestUri, null);
         }

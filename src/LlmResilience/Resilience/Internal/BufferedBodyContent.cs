@@ -38,15 +38,18 @@ internal sealed class BufferedBodyContent : HttpContent
         && long.TryParse(values.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : null;
 
     /// <summary>Reads <paramref name="response"/>'s body whole and puts it back as a buffered content.</summary>
+    /// <param name="response">The response whose content is replaced.</param>
+    /// <param name="declaredLength">The body's <see cref="DeclaredLength"/>, read once by the caller; it sizes the buffer.</param>
+    /// <param name="maxBytes">The most bytes the body may have.</param>
+    /// <param name="cancellationToken">The attempt's token: its timeout covers the body.</param>
     /// <returns><see langword="false"/> when the body is longer than <paramref name="maxBytes"/> (nothing is replaced).</returns>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<bool> BufferAsync(HttpResponseMessage response, long maxBytes, CancellationToken cancellationToken)
+    public static async ValueTask<bool> BufferAsync(HttpResponseMessage response, long? declaredLength, long maxBytes, CancellationToken cancellationToken)
     {
         var original = response.Content;
-        var declared = DeclaredLength(original);
         var stream = await original.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         // One spare byte past a declared length lets the last read see the end without growing the buffer.
-        var buffer = ArrayPool<byte>.Shared.Rent(declared is { } known && known < maxBytes ? (int)known + 1 : (int)Math.Min(maxBytes + 1, InitialUnknownLengthBuffer));
+        var buffer = ArrayPool<byte>.Shared.Rent(declaredLength is { } known && known < maxBytes ? (int)known + 1 : (int)Math.Min(maxBytes + 1, InitialUnknownLengthBuffer));
         var length = 0;
         try
         {

@@ -29,7 +29,7 @@ public sealed class BufferedBodyContentTests
         var body = Enumerable.Range(0, length).Select(i => (byte)(i % 251)).ToArray();
         using var response = Response(body, declareLength);
 
-        Assert.True(await BufferedBodyContent.BufferAsync(response, maxBytes: 1_000_000, CancellationToken.None));
+        Assert.True(await BufferedBodyContent.BufferAsync(response, BufferedBodyContent.DeclaredLength(response.Content), maxBytes: 1_000_000, CancellationToken.None));
 
         Assert.IsType<BufferedBodyContent>(response.Content);
         Assert.Equal(body, await response.Content.ReadAsByteArrayAsync());
@@ -46,7 +46,7 @@ public sealed class BufferedBodyContentTests
     {
         using var response = Response(new byte[101], declareLength);
 
-        Assert.False(await BufferedBodyContent.BufferAsync(response, maxBytes: 100, CancellationToken.None));
+        Assert.False(await BufferedBodyContent.BufferAsync(response, BufferedBodyContent.DeclaredLength(response.Content), maxBytes: 100, CancellationToken.None));
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class BufferedBodyContentTests
     {
         using var response = Response([], declareLength: false, stream: new BrokenStream());
 
-        var error = await Assert.ThrowsAsync<HttpRequestException>(() => BufferedBodyContent.BufferAsync(response, 1000, CancellationToken.None).AsTask());
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => BufferedBodyContent.BufferAsync(response, BufferedBodyContent.DeclaredLength(response.Content), 1000, CancellationToken.None).AsTask());
 
         Assert.IsType<IOException>(error.InnerException);
         Assert.Equal((LlmFailureKind.ResetBeforeHeaders, true), FailureClassifier.Classify(error));
@@ -64,7 +64,7 @@ public sealed class BufferedBodyContentTests
     public async Task Dispose_StreamHandedOut_CannotBeReadAfterwards()
     {
         using var response = Response(Encoding.UTF8.GetBytes("{}"), declareLength: true);
-        await BufferedBodyContent.BufferAsync(response, 1000, CancellationToken.None);
+        await BufferedBodyContent.BufferAsync(response, BufferedBodyContent.DeclaredLength(response.Content), 1000, CancellationToken.None);
         var stream = await response.Content.ReadAsStreamAsync();
 
         response.Content.Dispose();
