@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -19,24 +17,35 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     private static readonly ChatCompletionChunk SkipChunk = new();
 
     private readonly HttpClient _httpClient;
-    private readonly bool _ownsHttpClient;
+    private readonly IDisposable? _owned;
+    private readonly Uri _baseAddress;
     private readonly Uri _endpoint;
+    private readonly string? _name;
     private readonly string? _defaultModel;
     private readonly string? _apiKey;
-    private readonly AuthenticationHeaderValue? _authorization;
+    private readonly string? _authorization;
     private readonly LlmResilienceOptions _resilience;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly LlmMetrics _metrics;
+    private readonly IEndpointSelector _selector;
 
-    internal ChatCompletionsClient(HttpClient httpClient, LlmClientOptions options, ILogger logger, bool ownsHttpClient)
+    internal ChatCompletionsClient(HttpClient httpClient, LlmClientOptions options, string? name, ClientServices services, IDisposable? owned)
     {
         _httpClient = httpClient;
-        _ownsHttpClient = ownsHttpClient;
-        _endpoint = new Uri(options.BaseAddress!, "chat/completions");
+        _owned = owned;
+        _name = string.IsNullOrEmpty(name) ? null : name;
+        _baseAddress = options.BaseAddress!;
+        _endpoint = new Uri(_baseAddress, "chat/completions");
         _defaultModel = options.Model;
         _apiKey = options.ApiKey;
-        _authorization = string.IsNullOrEmpty(options.ApiKey) ? null : new AuthenticationHeaderValue("Bearer", options.ApiKey);
+        // Kept as the raw header value: added without parsing, copied to every attempt without formatting.
+        _authorization = string.IsNullOrEmpty(options.ApiKey) ? null : "Bearer " + options.ApiKey;
         _resilience = options.Resilience;
-        _logger = logger;
+        _time = services.Time;
+        _logger = services.Logger;
+        _metrics = services.Metrics;
+        _selector = new SingleEndpointSelector(new EndpointTarget(Endpoints.Describe(_baseAddress)), services.EndpointStates);
     }
 
     /// <summary>Builds a client without dependency injection, for console apps and scripts. Dispose it when done.</summary>
@@ -73,39 +82,43 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             throw new OptionsValidationException(Options.DefaultName, typeof(LlmClientOptions), failures);
         }
 
-        var logger = (ILogger?)loggerFactory?.CreateLogger("LlmResilience") ?? NullLogger.Instance;
-        var handler = new LlmResilienceHandler(copy.Resilience, timeProvider ?? TimeProvider.System, logger)
+        var logger = (ILogger?)loggerFactory?.CreateLogger(Microsoft.Extensions.DependencyInjection.LlmResilienceHttpClientBuilderExtensions.LoggerCategory) ?? NullLogger.Instance;
+        var metrics = new LlmMetrics(null);
+        var services = new ClientServices(timeProvider ?? TimeProvider.System, logger, metrics, new InMemoryEndpointStateStore());
+        var handler = new LlmResilienceHandler(copy.Resilience, services.Time, logger, metrics, services.EndpointStates)
         {
-            InnerHandler = new RecyclingConnectionHandler(copy.Resilience, logger),
+            InnerHandler = new RecyclingConnectionHandler(copy.Resilience, logger, metrics: metrics),
         };
         var httpClient = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        return new ChatCompletionsClient(httpClient, copy, logger, ownsHttpClient: true);
+        return new ChatCompletionsClient(httpClient, copy, null, services, new Owned(httpClient, metrics));
     }
 
     /// <inheritdoc />
     public async Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default)
     {
-        using var message = CreateRequestMessage(request, stream: false);
+        var wire = Prepare(request, stream: false);
+        using var call = NewCall(wire, stream: false);
+        using var message = CreateMessage(call, wire, stream: false);
         HttpResponseMessage response;
         try
         {
             response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpRequestException exception) when (exception is not LlmException)
+        catch (HttpRequestException exception)
         {
-            throw WithoutPipeline(exception);
+            throw Failed(call, exception);
         }
 
         using var responseScope = response;
         if (!response.IsSuccessStatusCode)
         {
-            throw Recorded(await LlmErrorMapper.FromResponseAsync(response, message, _resilience, _apiKey, cancellationToken).ConfigureAwait(false));
+            throw Failed(call, await FromErrorResponseAsync(call, response, cancellationToken).ConfigureAwait(false));
         }
 
-        var requestId = RequestIdOf(response);
+        var requestId = ResponseHeaders.RequestIdOf(response);
         if (!MediaTypes.IsJsonOrAbsent(response.Content))
         {
-            throw Invalid($"The response from {Endpoints.Describe(_endpoint)} is {MediaTypes.Describe(response.Content)}, not JSON: a proxy or captive portal may have answered instead of the API. Check BaseAddress.", requestId, null);
+            throw Invalid(call, $"The response from {Endpoints.Describe(_endpoint)} is {MediaTypes.Describe(response.Content)}, not JSON: a proxy or captive portal may have answered instead of the API. Check BaseAddress.", requestId, null);
         }
 
         ChatCompletion? completion;
@@ -127,12 +140,17 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         }
         catch (JsonException exception)
         {
-            throw Invalid($"The response from {Endpoints.Describe(_endpoint)} is not valid chat.completion JSON ({exception.Message}).", requestId, exception);
+            throw Invalid(call, $"The response from {Endpoints.Describe(_endpoint)} is not valid chat.completion JSON ({exception.Message}).", requestId, exception);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            // Only without the pipeline (it reads the body inside the attempt): the body broke while it was read here.
+            throw Failed(call, exception);
         }
 
         if (completion is null)
         {
-            throw Invalid($"The response from {Endpoints.Describe(_endpoint)} is JSON null, not a chat.completion.", requestId, null);
+            throw Invalid(call, $"The response from {Endpoints.Describe(_endpoint)} is JSON null, not a chat.completion.", requestId, null);
         }
 
         completion.RequestId = requestId;
@@ -142,43 +160,40 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     /// <inheritdoc />
     public IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default)
     {
-        // Validated now, not at the first MoveNextAsync: a request that cannot be valid fails where it is made.
-        var message = CreateRequestMessage(request, stream: true);
-        return StreamCoreAsync(message, cancellationToken);
+        // Validated now, not at the first MoveNextAsync: a request that cannot be valid fails where it is made. The
+        // message is built when the enumeration starts, once per enumeration: a stream never enumerated sends nothing
+        // and holds no buffer, and enumerating twice sends the request twice.
+        var wire = Prepare(request, stream: true);
+        return StreamCoreAsync(wire, cancellationToken);
     }
 
     /// <summary>Releases the connections when this client created them (<see cref="Create"/>).</summary>
-    public void Dispose()
-    {
-        if (_ownsHttpClient)
-        {
-            _httpClient.Dispose();
-        }
-    }
+    public void Dispose() => _owned?.Dispose();
 
-    private async IAsyncEnumerable<ChatCompletionChunk> StreamCoreAsync(HttpRequestMessage message, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ChatCompletionChunk> StreamCoreAsync(ChatCompletionRequest wire, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var requestMessage = message;
+        using var call = NewCall(wire, stream: true);
+        using var message = CreateMessage(call, wire, stream: true);
         HttpResponseMessage response;
         try
         {
             response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpRequestException exception) when (exception is not LlmException)
+        catch (HttpRequestException exception)
         {
-            throw WithoutPipeline(exception);
+            throw Failed(call, exception);
         }
 
         using var responseScope = response;
         if (!response.IsSuccessStatusCode)
         {
-            throw Recorded(await LlmErrorMapper.FromResponseAsync(response, message, _resilience, _apiKey, cancellationToken).ConfigureAwait(false));
+            throw Failed(call, await FromErrorResponseAsync(call, response, cancellationToken).ConfigureAwait(false));
         }
 
-        var requestId = RequestIdOf(response);
+        var requestId = ResponseHeaders.RequestIdOf(response);
         if (!MediaTypes.IsEventStream(response.Content))
         {
-            throw Invalid($"The streamed response from {Endpoints.Describe(_endpoint)} is {MediaTypes.Describe(response.Content)}, not text/event-stream. Check that the endpoint supports \"stream\": true.", requestId, null);
+            throw Invalid(call, $"The streamed response from {Endpoints.Describe(_endpoint)} is {MediaTypes.Describe(response.Content)}, not text/event-stream. Check that the endpoint supports \"stream\": true.", requestId, null);
         }
 
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -210,13 +225,12 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
                 }
                 catch (JsonException exception)
                 {
-                    throw new LlmException(LlmFailureKind.InvalidResponse,
-                        $"Event {chunks + 1} of the stream from {Endpoints.Describe(_endpoint)} is not valid chat.completion.chunk JSON ({exception.Message}).", exception, HttpStatusCode.OK)
-                    { RequestId = requestId, PartialContent = text.ToString(), Attempts = 1 };
+                    throw Invalid(call, $"Event {chunks + 1} of the stream from {Endpoints.Describe(_endpoint)} is not valid chat.completion.chunk JSON ({exception.Message}).",
+                        requestId, exception, text.ToString());
                 }
                 catch (Exception exception) when (exception is LlmException or IOException or HttpRequestException or ObjectDisposedException)
                 {
-                    throw Interrupted(exception, requestId, chunks, text.ToString());
+                    throw Interrupted(call, exception, requestId, chunks, text.ToString());
                 }
 
                 if (chunk is null)
@@ -248,7 +262,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
 
             if (!done && !finished)
             {
-                throw Interrupted(new IOException("The stream ended without [DONE] and without a finish_reason."), requestId, chunks, text.ToString());
+                throw Interrupted(call, new IOException("The stream ended without [DONE] and without a finish_reason."), requestId, chunks, text.ToString());
             }
         }
         finally
@@ -257,31 +271,102 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         }
     }
 
-    private LlmException Recorded(LlmException exception)
+    private LlmCall NewCall(ChatCompletionRequest wire, bool stream) =>
+        new(_name, _time, _resilience.TotalTimeout, ownedByPipeline: false)
+        {
+            ChatRequest = wire,
+            Stream = stream,
+            OriginBase = _baseAddress,
+            Selector = _selector,
+            Secret = _apiKey,
+        };
+
+    private HttpRequestMessage CreateMessage(LlmCall call, ChatCompletionRequest wire, bool stream)
     {
-        LlmResilienceTelemetry.RecordFailure(exception.Kind, _endpoint);
-        return exception;
+        var message = new HttpRequestMessage(HttpMethod.Post, _endpoint)
+        {
+            Content = JsonRequestContent.Create(wire, LlmJsonContext.Relaxed.ChatCompletionRequest),
+        };
+        if (_authorization is not null)
+        {
+            message.Headers.TryAddWithoutValidation("Authorization", _authorization);
+        }
+
+        if (stream)
+        {
+            message.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        }
+
+        message.Options.Set(LlmCall.OptionsKey, call);
+        return message;
     }
 
-    private LlmException Interrupted(Exception cause, string? requestId, int chunks, string partialContent)
+    /// <summary>Records the call's failure once and reports it (the failure counter, the "gave up" log line).</summary>
+    private LlmException Failed(LlmCall call, Exception exception)
     {
-        LlmResilienceTelemetry.RecordFailure(LlmFailureKind.StreamInterrupted, _endpoint);
+        var failure = exception switch
+        {
+            // The pipeline's verdict on this call (it also recorded it), or one raised on the way (a stream guard).
+            LlmException llm => call.Fail(llm),
+            // No pipeline under this client: the exception is the only attempt's outcome.
+            _ => call.Fail(WithoutPipeline(call, exception)),
+        };
+        CallReporting.Complete(call, _logger, _metrics);
+        return failure;
+    }
+
+    private LlmException WithoutPipeline(LlmCall call, Exception exception)
+    {
+        var attempt = call.StartAttempt(_selector.Select(call));
+        attempt.RequestUri = _endpoint;
+        attempt.Fail(LlmFailures.FromException(exception), _time);
+        return LlmFailures.ToException(call, _resilience);
+    }
+
+    private async Task<LlmException> FromErrorResponseAsync(LlmCall call, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (call.LastAttempt?.Failure is null)
+        {
+            // No pipeline under this client: classify the answer here, through the same factory.
+            byte[] body;
+            try
+            {
+                body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is HttpRequestException or IOException)
+            {
+                body = [];
+            }
+
+            var attempt = call.StartAttempt(_selector.Select(call));
+            attempt.RequestUri = _endpoint;
+            attempt.OnResponse(response);
+            attempt.Fail(LlmFailures.FromResponse(response, body, _time.GetUtcNow(), _apiKey), _time);
+        }
+
+        return LlmFailures.ToException(call, _resilience);
+    }
+
+    private LlmException Interrupted(LlmCall call, Exception cause, string? requestId, int chunks, string partialContent)
+    {
         var reason = cause switch
         {
             LlmException llm => llm.Message,
-            HttpRequestException http => FailureClassifier.Describe(http) + ".",
+            HttpRequestException http => TransportFailures.Describe(http) + ".",
             _ => cause.Message,
         };
-        Log.StreamInterrupted(_logger, Endpoints.Describe(_endpoint), chunks, cause.GetType().Name, requestId);
-        return new LlmException(LlmFailureKind.StreamInterrupted,
-            $"The stream from {Endpoints.Describe(_endpoint)} broke after {chunks} chunk(s) had been delivered: {reason} It was not retried, since that would repeat output; PartialContent holds the text received. Retry the call if a complete answer is needed.",
-            cause, HttpStatusCode.OK)
+        if (_logger.IsEnabled(LogLevel.Warning))
         {
-            RequestId = requestId,
-            PartialContent = partialContent,
-            Attempts = 1,
-        };
+            Log.StreamInterrupted(_logger, CallReporting.ClientName(call), Endpoints.Describe(_endpoint), chunks, cause.GetType().Name, requestId);
+        }
+
+        return Failed(call, LlmFailures.AfterResponse(call, LlmFailureKind.StreamInterrupted,
+            $"The stream from {Endpoints.Describe(_endpoint)} broke after {chunks} chunk(s) had been delivered: {reason} It was not retried, since that would repeat output; PartialContent holds the text received. Retry the call if a complete answer is needed.",
+            cause, requestId, partialContent));
     }
+
+    private LlmException Invalid(LlmCall call, string message, string? requestId, Exception? inner, string? partialContent = null) =>
+        Failed(call, LlmFailures.AfterResponse(call, LlmFailureKind.InvalidResponse, message, inner, requestId, partialContent));
 
     private static ChatCompletionChunk? ParseChunk(ReadOnlySpan<byte> data)
     {
@@ -299,15 +384,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         return JsonSerializer.Deserialize(trimmed, LlmJsonContext.Default.ChatCompletionChunk) ?? SkipChunk;
     }
 
-    // Only reachable when the client runs over an HttpClient without the LlmResilience handler. Inlined at both call
-    // sites rather than wrapped in an async helper: one async frame less per call.
-    private LlmException WithoutPipeline(HttpRequestException exception)
-    {
-        var (kind, _) = FailureClassifier.Classify(exception);
-        return new LlmException(kind, $"The call to {Endpoints.Describe(_endpoint)} failed: {FailureClassifier.Describe(exception)}.", exception) { Attempts = 1 };
-    }
-
-    private HttpRequestMessage CreateRequestMessage(ChatCompletionRequest request, bool stream)
+    private ChatCompletionRequest Prepare(ChatCompletionRequest request, bool stream)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Messages is null || request.Messages.Count == 0)
@@ -329,23 +406,18 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             throw new ArgumentException("The request names no model and LlmClientOptions.Model is not set: set one of them, such as \"gpt-4o-mini\".", nameof(request));
         }
 
-        var wire = request.ForWire(model, stream);
-        var message = new HttpRequestMessage(HttpMethod.Post, _endpoint)
-        {
-            Content = JsonRequestContent.Create(wire, LlmJsonContext.Relaxed.ChatCompletionRequest),
-        };
-        message.Headers.Authorization = _authorization;
-        if (stream)
-        {
-            message.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
-        }
-
-        return message;
+        return request.ForWire(model, stream);
     }
 
-    private static string? RequestIdOf(HttpResponseMessage response) =>
-        response.Headers.NonValidated.TryGetValues("x-request-id", out var values) ? values.ToString() : null;
+    /// <summary>What a client shares with its pipeline: the clock, the log, the instruments and the endpoint state.</summary>
+    internal sealed record ClientServices(TimeProvider Time, ILogger Logger, LlmMetrics Metrics, IEndpointStateStore EndpointStates);
 
-    private LlmException Invalid(string message, string? requestId, Exception? inner) =>
-        new(LlmFailureKind.InvalidResponse, message, inner, HttpStatusCode.OK) { RequestId = requestId, Attempts = 1 };
+    private sealed class Owned(HttpClient httpClient, LlmMetrics metrics) : IDisposable
+    {
+        public void Dispose()
+        {
+            httpClient.Dispose();
+            metrics.Dispose();
+        }
+    }
 }

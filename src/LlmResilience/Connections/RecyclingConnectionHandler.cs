@@ -23,13 +23,14 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
     private readonly int _recycleAfter;
     private readonly bool _preferHttp2;
     private readonly ILogger _logger;
+    private readonly LlmMetrics? _metrics;
     private readonly ConcurrentDictionary<string, int> _failuresByEndpoint = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _swapLock = new();
     private Generation _current;
     private int _generationCount = 1;
     private bool _anyFailures;
 
-    public RecyclingConnectionHandler(LlmResilienceOptions options, ILogger logger, Func<SocketsHttpHandler>? createHandler = null)
+    public RecyclingConnectionHandler(LlmResilienceOptions options, ILogger logger, Func<SocketsHttpHandler>? createHandler = null, LlmMetrics? metrics = null)
     {
         var snapshot = new LlmResilienceOptions();
         options.CopyTo(snapshot);
@@ -37,6 +38,7 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
         _recycleAfter = options.PoolRecycleAfterTransportFailures;
         _preferHttp2 = options.EnableHttp2;
         _logger = logger;
+        _metrics = metrics;
         _current = new Generation(_createHandler());
     }
 
@@ -69,7 +71,7 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
 
             return response;
         }
-        catch (Exception exception) when (_recycleAfter > 0 && FailureClassifier.IsTransportFailure(exception))
+        catch (Exception exception) when (_recycleAfter > 0 && TransportFailures.IsTransportFailure(exception))
         {
             OnTransportFailure(request, generation);
             throw;
@@ -126,7 +128,7 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
 
         _failuresByEndpoint.TryRemove(key, out _);
         failedOn.Retire();
-        LlmResilienceTelemetry.PoolRecycles.Add(1);
+        _metrics?.RecordPoolRecycle(request.RequestUri);
         Log.PoolRecycled(_logger, key, failures);
     }
 

@@ -32,20 +32,33 @@ public static class LlmResilienceHttpClientBuilderExtensions
 
         options.ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LlmResilienceOptions>, LlmResilienceOptionsValidator>());
-        return builder.AddLlmPipeline(sp => sp.GetRequiredService<IOptionsMonitor<LlmResilienceOptions>>().Get(name));
+        return builder.AddLlmPipeline(sp => sp.GetRequiredService<IOptionsMonitor<LlmResilienceOptions>>().Get(name), name);
     }
 
-    internal static IHttpClientBuilder AddLlmPipeline(this IHttpClientBuilder builder, Func<IServiceProvider, LlmResilienceOptions> getOptions)
+    internal static IHttpClientBuilder AddLlmPipeline(this IHttpClientBuilder builder, Func<IServiceProvider, LlmResilienceOptions> getOptions, string? clientName)
     {
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        AddSharedServices(builder.Services);
         builder.ConfigureHttpClient(static client => client.Timeout = Timeout.InfiniteTimeSpan);
-        builder.ConfigurePrimaryHttpMessageHandler(sp => new RecyclingConnectionHandler(getOptions(sp), CreateLogger(sp)));
-        builder.AddHttpMessageHandler(sp => new LlmResilienceHandler(getOptions(sp), sp.GetRequiredService<TimeProvider>(), CreateLogger(sp)));
+        builder.ConfigurePrimaryHttpMessageHandler(sp => new RecyclingConnectionHandler(getOptions(sp), CreateLogger(sp), metrics: sp.GetRequiredService<LlmMetrics>()));
+        builder.AddHttpMessageHandler(sp => new LlmResilienceHandler(getOptions(sp), sp.GetRequiredService<TimeProvider>(), CreateLogger(sp),
+            sp.GetRequiredService<LlmMetrics>(), sp.GetRequiredService<IEndpointStateStore>(), clientName));
         // PooledConnectionLifetime and the pool recycling renew connections; the factory's own handler rotation
         // would only drop the recycling state and open needless connections.
         builder.SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         return builder;
     }
+
+    /// <summary>What every client and pipeline of one container shares: the clock, the instruments (from the container's
+    /// <see cref="System.Diagnostics.Metrics.IMeterFactory"/> when it has one) and the per-endpoint state.</summary>
+    internal static void AddSharedServices(IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(static sp => new LlmMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.TryAddSingleton<IEndpointStateStore, InMemoryEndpointStateStore>();
+    }
+
+    internal static ChatCompletionsClient.ClientServices ClientServices(IServiceProvider services) =>
+        new(services.GetRequiredService<TimeProvider>(), CreateLogger(services), services.GetRequiredService<LlmMetrics>(), services.GetRequiredService<IEndpointStateStore>());
 
     internal static ILogger CreateLogger(IServiceProvider services) =>
         services.GetService<ILoggerFactory>()?.CreateLogger(LoggerCategory) ?? NullLogger.Instance;

@@ -60,7 +60,7 @@ public static class LlmResilienceServiceCollectionExtensions
 
         var httpClientName = name.Length == 0 ? HttpClientNamePrefix : $"{HttpClientNamePrefix}.{name}";
         var builder = services.AddHttpClient(httpClientName)
-            .AddLlmPipeline(sp => sp.GetRequiredService<IOptionsMonitor<LlmClientOptions>>().Get(name).Resilience);
+            .AddLlmPipeline(sp => sp.GetRequiredService<IOptionsMonitor<LlmClientOptions>>().Get(name).Resilience, name);
 
         if (name.Length == 0)
         {
@@ -78,6 +78,6 @@ public static class LlmResilienceServiceCollectionExtensions
     {
         var options = services.GetRequiredService<IOptionsMonitor<LlmClientOptions>>().Get(name);
         var httpClient = services.GetRequiredService<IHttpClientFactory>().CreateClient(httpClientName);
-        return new ChatCompletionsClient(httpClient, options, LlmResilienceHttpClientBuilderExtensions.CreateLogger(services), ownsHttpClient: true);
+        return new ChatCompletionsClient(httpClient, options, name, LlmResilienceHttpClientBuilderExtensions.ClientServices(services), owned: httpClient);
     }
 }

@@ -110,7 +110,7 @@ public sealed class ChatCompletionsClientTests
     {
         await using var server = await FakeLlmServer.StartAsync();
         var options = new LlmClientOptions { BaseAddress = server.BaseAddress, ApiKey = TestClients.ApiKey, Model = "m", AllowInsecureHttp = true };
-        using var client = new ChatCompletionsClient(new HttpClient(), options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, ownsHttpClient: true);
+        using var client = TestClients.WithoutPipeline(new HttpClient(), options);
 
         var completion = await client.CompleteAsync(TestClients.Hello());
 
@@ -124,7 +124,7 @@ public sealed class ChatCompletionsClientTests
     {
         var refused = FakeLlmServer.GetRefusedAddress();
         var options = new LlmClientOptions { BaseAddress = refused, ApiKey = TestClients.ApiKey, Model = "m", AllowInsecureHttp = true };
-        using var client = new ChatCompletionsClient(new HttpClient(), options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, ownsHttpClient: true);
+        using var client = TestClients.WithoutPipeline(new HttpClient(), options);
 
         var complete = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
         var stream = await Assert.ThrowsAsync<LlmException>(async () =>
@@ -243,11 +243,14 @@ public sealed class ChatCompletionsClientTests
 
         Assert.Equal(LlmFailureKind.Unauthorized, error.Kind);
         Assert.Equal("invalid_api_key", error.ErrorCode);
-        Assert.Contains("OPENAI_API_KEY", error.Message);
+        Assert.Contains("LlmClientOptions.ApiKey", error.Message);
+        Assert.Equal(3, error.Attempts);
         Assert.DoesNotContain(TestClients.ApiKey, error.Message);
         Assert.DoesNotContain(TestClients.ApiKey, error.ToString());
         Assert.Contains("[redacted]", error.Message);
-        Assert.NotEmpty(logs.Entries);
+        // Two retries and the final "gave up" line, none of them with the key.
+        Assert.Equal(2, logs.Entries.Count(e => e.EventId.Id == 1));
+        Assert.Single(logs.Entries, e => e.EventId.Id == 2);
         Assert.DoesNotContain(TestClients.ApiKey, logs.AllText());
     }
 
@@ -264,7 +267,7 @@ public sealed class ChatCompletionsClientTests
         var retries = logs.Entries.Where(e => e.EventId.Id == 1).ToList();
         Assert.Equal(2, retries.Count);
         Assert.Equal(1, retries[0].State.Single(kv => kv.Key == "Attempt").Value);
-        Assert.Equal("HTTP 503", retries[0].State.Single(kv => kv.Key == "Reason").Value);
+        Assert.Equal("HTTP 503 server_error", retries[0].State.Single(kv => kv.Key == "Reason").Value);
         Assert.StartsWith("req_", (string?)retries[0].State.Single(kv => kv.Key == "RequestId").Value);
         Assert.Equal(40L, retries[0].State.Single(kv => kv.Key == "DelayMs").Value);
         Assert.Equal(2, retries[1].State.Single(kv => kv.Key == "Attempt").Value);

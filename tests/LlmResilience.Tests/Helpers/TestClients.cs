@@ -42,6 +42,11 @@ public static class TestClients
             Resilience = FastResilience(configure),
         }, loggerFactory, time);
 
+    /// <summary>The typed client over an HttpClient that has no LlmResilience pipeline (the client must still fail with LlmException).</summary>
+    internal static ChatCompletionsClient WithoutPipeline(HttpClient httpClient, LlmClientOptions options, ILogger? logger = null) =>
+        new(httpClient, options, null,
+            new ChatCompletionsClient.ClientServices(TimeProvider.System, logger ?? NullLogger.Instance, new LlmMetrics(null), new InMemoryEndpointStateStore()), httpClient);
+
     /// <summary>The raw pipeline on an HttpClient, for handler-level assertions.</summary>
     internal static (HttpClient Client, RecyclingConnectionHandler Connections) Pipeline(LlmResilienceOptions options, TimeProvider? time = null, ILogger? logger = null)
     {

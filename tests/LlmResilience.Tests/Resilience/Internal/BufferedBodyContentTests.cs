@@ -57,7 +57,7 @@ public sealed class BufferedBodyContentTests
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => BufferedBodyContent.BufferAsync(response, BufferedBodyContent.DeclaredLength(response.Content), 1000, CancellationToken.None).AsTask());
 
         Assert.IsType<IOException>(error.InnerException);
-        Assert.Equal((LlmFailureKind.ResetBeforeHeaders, true), FailureClassifier.Classify(error));
+        Assert.Equal((LlmFailureKind.ResetBeforeHeaders, true), TransportFailures.Classify(error));
     }
 
     [Fact]

@@ -4,10 +4,11 @@ using Polly.Timeout;
 namespace LlmResilience;
 
 /// <summary>
-/// Decides what a failed attempt was and whether another attempt may succeed. One place, so the retry layer,
-/// the connection-pool recycling and the error messages agree.
+/// Classifies the exceptions an attempt can end with (transport, timeouts, our own first-event and body checks).
+/// Part of the failure factory: <see cref="LlmFailures"/> is the one entry point; the connection-pool recycling asks
+/// <see cref="IsTransportFailure"/> here so that it counts exactly what the retry layer calls a transport failure.
 /// </summary>
-internal static class FailureClassifier
+internal static class TransportFailures
 {
     /// <summary>408, 409, 429, 500, 502, 503, 504 and Cloudflare's 520-524 are worth another attempt; 400, 401, 403, 404, 422 never are.</summary>
     public static bool IsRetryableStatus(int status) =>
@@ -52,6 +53,7 @@ internal static class FailureClassifier
             TimeoutRejectedException => "attempt timed out",
             OperationCanceledException { InnerException: TimeoutException } => "connect timed out",
             LlmException llm => llm.Message,
+            HttpRequestException { HttpRequestError: HttpRequestError.ProxyTunnelError } http => ProxyTunnel(http),
             HttpRequestException http when socket is { } error => $"{Phrase(http.HttpRequestError)} ({error})",
             HttpRequestException http => Phrase(http.HttpRequestError),
             _ => exception.GetType().Name,
@@ -87,12 +89,21 @@ internal static class FailureClassifier
             HttpRequestError.ResponseEnded => (LlmFailureKind.ResetBeforeHeaders, true),
             HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError
                 => (LlmFailureKind.ConnectFailure, true),
-            HttpRequestError.ProxyTunnelError => (LlmFailureKind.ProxyUpstreamFailure, true),
+            // The proxy on our side refused or failed the CONNECT: we never reached the API, so it is a connect failure.
+            HttpRequestError.ProxyTunnelError => (LlmFailureKind.ConnectFailure, true),
             HttpRequestError.HttpProtocolError => (LlmFailureKind.ResetBeforeHeaders, true),
             HttpRequestError.InvalidResponse => (LlmFailureKind.InvalidResponse, false),
             HttpRequestError.Unknown when exception.InnerException is IOException => (LlmFailureKind.ResetBeforeHeaders, true),
             _ => (LlmFailureKind.Unknown, false),
         };
+    }
+
+    // SocketsHttpHandler says "The proxy tunnel request to proxy 'http://proxy:3128/' failed with status code '407'.":
+    // it names the proxy and what it answered. Credentials in the proxy's address are cut out.
+    private static string ProxyTunnel(HttpRequestException exception)
+    {
+        var said = Endpoints.StripUserInfo(exception.Message).TrimEnd('.');
+        return $"the proxy refused or failed the tunnel: {said}";
     }
 
     private static string Phrase(HttpRequestError error) => error switch

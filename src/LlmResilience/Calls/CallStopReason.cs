@@ -1,0 +1,29 @@
+namespace LlmResilience;
+
+/// <summary>Why a call stopped sending attempts.</summary>
+internal enum CallStopReason
+{
+    /// <summary>The call has not ended, or it succeeded.</summary>
+    None = 0,
+
+    /// <summary>The last failure cannot be cured by another attempt (401, 400, quota, a malformed answer...).</summary>
+    NotRetryable,
+
+    /// <summary>Every attempt allowed by MaxRetryAttempts was made (or retries are off).</summary>
+    AttemptsExhausted,
+
+    /// <summary>The server asked for a wait longer than MaxRetryAfter.</summary>
+    RetryAfterTooLong,
+
+    /// <summary>The next wait would have outlived TotalTimeout.</summary>
+    WouldOutliveTotalTimeout,
+
+    /// <summary>The server sent <c>x-should-retry: false</c>.</summary>
+    ServerSaidDoNotRetry,
+
+    /// <summary>TotalTimeout expired during an attempt.</summary>
+    TotalTimeout,
+
+    /// <summary>The answer arrived but could not be used (read by the typed client after the pipeline).</summary>
+    FailedAfterResponse,
+}

@@ -1,0 +1,233 @@
+namespace LlmResilience;
+
+/// <summary>
+/// One logical call, from the caller's request to its answer or its failure: the deadline, the request as the caller
+/// made it (the template every attempt is built from), one <see cref="LlmAttempt"/> per attempt, why it stopped, and
+/// how it failed. Created by the typed client (and handed to the pipeline on the request's options), or by the
+/// pipeline itself when it runs under another client. Everything that reports on a call (the exception, the logs, the
+/// metrics) reads this one record.
+/// </summary>
+/// <remarks>
+/// The attempt list is the only state written by concurrent attempts, and is guarded. The retry state
+/// (<see cref="BackoffCount"/>, <see cref="ImmediateRetryUsed"/>) is written only by the retry strategy, which runs
+/// between attempts. The API key never appears in <see cref="ToString"/>.
+/// </remarks>
+internal sealed class LlmCall : IDisposable
+{
+    /// <summary>Carries the call from the typed client to the pipeline.</summary>
+    public static readonly HttpRequestOptionsKey<LlmCall> OptionsKey = new("LlmResilience.Call");
+
+    private readonly Lock _lock = new();
+    private readonly List<LlmAttempt> _attempts = new(2);
+    private HttpContent? _modelContent;
+    private string? _modelContentModel;
+    private int _completed;
+
+    public LlmCall(string? clientName, TimeProvider time, TimeSpan totalTimeout, bool ownedByPipeline)
+    {
+        ClientName = clientName;
+        Time = time;
+        StartTimestamp = time.GetTimestamp();
+        TotalTimeout = totalTimeout;
+        DeadlineTimestamp = StartTimestamp + (long)(totalTimeout.TotalSeconds * time.TimestampFrequency);
+        OwnedByPipeline = ownedByPipeline;
+    }
+
+    /// <summary>The named client's name, for logs (<see langword="null"/> for the default client).</summary>
+    public string? ClientName { get; }
+
+    public TimeProvider Time { get; }
+
+    public long StartTimestamp { get; }
+
+    public TimeSpan TotalTimeout { get; }
+
+    /// <summary>The call's deadline as a <see cref="TimeProvider"/> timestamp: every attempt, wait and streamed body ends by then.</summary>
+    public long DeadlineTimestamp { get; }
+
+    /// <summary>Whether the pipeline created this call (it then also reports it), rather than the typed client.</summary>
+    public bool OwnedByPipeline { get; }
+
+    /// <summary>The request as the caller handed it to the pipeline. Never sent itself: every attempt sends a fresh copy.</summary>
+    public HttpRequestMessage? Template { get; set; }
+
+    /// <summary>The typed request, when the typed client made the call: an endpoint that serves another model gets a body for that model.</summary>
+    public ChatCompletionRequest? ChatRequest { get; init; }
+
+    /// <summary>Whether the typed client asked for a stream.</summary>
+    public bool Stream { get; init; }
+
+    /// <summary>The base address the template's URI is relative to (the typed client's), so an endpoint with another base can re-root it.</summary>
+    public Uri? OriginBase { get; init; }
+
+    /// <summary>The caller's cancellation (as the pipeline received it): a cancelled attempt is the caller's doing, not a failure.</summary>
+    public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>Where attempts go; <see langword="null"/>: the pipeline's own selector (the request's address).</summary>
+    public IEndpointSelector? Selector { get; init; }
+
+    /// <summary>
+    /// A secret to scrub from anything the server echoes: the key the call sends (given by the typed client, or read
+    /// lazily, on the failure path only, from the template's <c>Authorization</c> or <c>api-key</c> header). Never printed.
+    /// </summary>
+    public string? Secret
+    {
+        get => _secret ??= SecretOf(Template);
+        set => _secret = value;
+    }
+
+    private string? _secret;
+
+    /// <summary>The attempts so far, in the order they started.</summary>
+    public IReadOnlyList<LlmAttempt> Attempts
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _attempts];
+            }
+        }
+    }
+
+    public int AttemptCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _attempts.Count;
+            }
+        }
+    }
+
+    public LlmAttempt? LastAttempt
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _attempts.Count == 0 ? null : _attempts[^1];
+            }
+        }
+    }
+
+    /// <summary>Set by the total-timeout strategy when the deadline cancelled an attempt; otherwise derived from the last attempt.</summary>
+    public CallStopReason StopReason
+    {
+        get
+        {
+            if (_stopReason != CallStopReason.None)
+            {
+                return _stopReason;
+            }
+
+            var last = LastAttempt;
+            return last?.Failure is not { } failure ? CallStopReason.None
+                : last.Decision is { Retry: false } decision ? decision.Stop
+                : failure.Retryable ? CallStopReason.AttemptsExhausted : CallStopReason.NotRetryable;
+        }
+        set => _stopReason = value;
+    }
+
+    private CallStopReason _stopReason;
+
+    /// <summary>The exception the call failed with, once it has.</summary>
+    public LlmException? Failure { get; private set; }
+
+    /// <summary>What is left of the deadline (zero or more).</summary>
+    public TimeSpan Remaining
+    {
+        get
+        {
+            var left = Time.GetElapsedTime(Time.GetTimestamp(), DeadlineTimestamp);
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+    }
+
+    public TimeSpan Elapsed => Time.GetElapsedTime(StartTimestamp);
+
+    /// <summary>How many computed backoffs the retry strategy has used (the exponent of the next one).</summary>
+    public int BackoffCount { get; set; }
+
+    /// <summary>Whether the one immediate retry after a reset before headers has been used.</summary>
+    public bool ImmediateRetryUsed { get; set; }
+
+    /// <summary>Records the start of a new attempt to <paramref name="endpoint"/>.</summary>
+    public LlmAttempt StartAttempt(EndpointTarget endpoint)
+    {
+        lock (_lock)
+        {
+            var attempt = new LlmAttempt(_attempts.Count + 1, endpoint, Time.GetTimestamp());
+            _attempts.Add(attempt);
+            return attempt;
+        }
+    }
+
+    /// <summary>Records the exception the call fails with (the first one counts) and returns it.</summary>
+    public LlmException Fail(LlmException exception)
+    {
+        lock (_lock)
+        {
+            Failure ??= exception;
+            return Failure;
+        }
+    }
+
+    /// <summary>Whether this is the first completion (reporting happens once per call).</summary>
+    public bool TryComplete() => Interlocked.Exchange(ref _completed, 1) == 0;
+
+    /// <summary>
+    /// The request body for <paramref name="model"/>: the template's own when the model is the same, otherwise one
+    /// serialized for that model (once per call; an endpoint that serves another model).
+    /// </summary>
+    public HttpContent? ContentFor(string? model)
+    {
+        var template = Template?.Content;
+        if (model is null || ChatRequest is null || string.Equals(model, ChatRequest.Model, StringComparison.Ordinal))
+        {
+            return template;
+        }
+
+        lock (_lock)
+        {
+            if (!string.Equals(_modelContentModel, model, StringComparison.Ordinal))
+            {
+                _modelContent?.Dispose();
+                _modelContent = JsonRequestContent.Create(ChatRequest.ForWire(model, Stream), LlmJsonContext.Relaxed.ChatCompletionRequest);
+                _modelContentModel = model;
+            }
+
+            return _modelContent;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _modelContent?.Dispose();
+            _modelContent = null;
+        }
+    }
+
+    private static string? SecretOf(HttpRequestMessage? request)
+    {
+        if (request is null)
+        {
+            return null;
+        }
+
+        if (request.Headers.NonValidated.TryGetValues("Authorization", out var authorization))
+        {
+            var value = authorization.ToString();
+            var space = value.IndexOf(' ', StringComparison.Ordinal);
+            return space > 0 ? value[(space + 1)..].Trim() : value;
+        }
+
+        return request.Headers.NonValidated.TryGetValues("api-key", out var apiKey) ? apiKey.ToString() : null;
+    }
+
+    public override string ToString() =>
+        $"LlmCall {{ Client = {ClientName ?? "(default)"}, Attempts = {AttemptCount}, Stop = {StopReason}, Failure = {Failure?.Kind.ToString() ?? "none"} }}";
+}
