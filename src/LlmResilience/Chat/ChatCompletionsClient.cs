@@ -30,7 +30,8 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     private readonly LlmMetrics _metrics;
     private readonly IEndpointSelector _selector;
 
-    internal ChatCompletionsClient(HttpClient httpClient, LlmClientOptions options, string? name, ClientServices services, IDisposable? owned)
+    internal ChatCompletionsClient(HttpClient httpClient, LlmClientOptions options, string? name, ClientServices services, IDisposable? owned,
+        IEndpointSelector? selector = null)
     {
         _httpClient = httpClient;
         _owned = owned;
@@ -45,7 +46,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         _time = services.Time;
         _logger = services.Logger;
         _metrics = services.Metrics;
-        _selector = new SingleEndpointSelector(new EndpointTarget(Endpoints.Describe(_baseAddress)), services.EndpointStates);
+        _selector = selector ?? new SingleEndpointSelector(new EndpointTarget(Endpoints.Describe(_baseAddress)), services.EndpointStates);
     }
 
     /// <summary>Builds a client without dependency injection, for console apps and scripts. Dispose it when done.</summary>
