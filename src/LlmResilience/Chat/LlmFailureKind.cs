@@ -12,13 +12,13 @@ public enum LlmFailureKind
     /// <summary>The connection was reset or closed before the response arrived: before its headers, or in the middle of a non-streamed body.</summary>
     ResetBeforeHeaders,
 
-    /// <summary>A timeout of the pipeline expired: the total timeout, the attempt timeout, the first-token or the stream-idle timeout.</summary>
+    /// <summary>A timeout of the pipeline expired before the answer reached the caller: the total timeout, the attempt timeout or the first-token timeout (or the server answered HTTP 408). A stream that goes idle after its first event is <see cref="StreamInterrupted"/>.</summary>
     Timeout,
 
-    /// <summary>A stream broke after its first event reached the caller; the text received so far is in <see cref="LlmException.PartialContent"/>.</summary>
+    /// <summary>A stream broke, went idle past StreamIdleTimeout, or outlived TotalTimeout after its first event reached the caller; the text received so far is in <see cref="LlmException.PartialContent"/>.</summary>
     StreamInterrupted,
 
-    /// <summary>The server rate-limited the call (HTTP 429) and the retries, or the wait it asked for, ran out.</summary>
+    /// <summary>The server rate-limited the call (HTTP 429): the retries ran out, or it asked for a wait longer than MaxRetryAfter (<see cref="LlmException.RetryAfter"/> says how long). Another status with a long wait keeps its own kind (a 503 is <see cref="ServerError"/>), with RetryAfter set all the same.</summary>
     RateLimited,
 
     /// <summary>The account has no quota or credit left (HTTP 429 <c>insufficient_quota</c>); retrying does not help.</summary>

@@ -24,10 +24,17 @@ internal static class LlmFailures
         var (kind, retryable) = TransportFailures.Classify(exception);
         return new AttemptFailure(kind, retryable, TransportFailures.Describe(exception))
         {
-            Exception = exception,
+            Exception = WithoutUserInfo(exception),
             StatusCode = exception is LlmException { StatusCode: { } status } ? (int)status : null,
         };
     }
+
+    // The runtime quotes a proxy's address as configured, credentials and all ("proxy 'http://user:secret@host/'");
+    // the exception the caller gets (and logs with ToString) carries a copy without them.
+    private static Exception WithoutUserInfo(Exception exception) =>
+        exception is HttpRequestException { } http and not LlmException && Endpoints.StripUserInfo(http.Message) is var message && !ReferenceEquals(message, http.Message)
+            ? new HttpRequestException(http.HttpRequestError, message, http.InnerException, http.StatusCode)
+            : exception;
 
     /// <summary>Classifies an attempt that ended with an error response whose (bounded) body is <paramref name="body"/>.</summary>
     public static AttemptFailure FromResponse(HttpResponseMessage response, ReadOnlySpan<byte> body, DateTimeOffset now, string? secret)

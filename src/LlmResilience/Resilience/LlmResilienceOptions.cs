@@ -12,6 +12,8 @@ namespace LlmResilience;
 /// <item><description><b>Connections</b>: a tuned <see cref="System.Net.Http.SocketsHttpHandler"/> (<see cref="ConnectTimeout"/>, <see cref="PooledConnectionLifetime"/>, <see cref="PooledConnectionIdleTimeout"/>, HTTP/2 with fallback) whose pool is dropped after <see cref="PoolRecycleAfterTransportFailures"/> transport failures in a row.</description></item>
 /// </list>
 /// After a stream's first event the pipeline never retries (it would duplicate output); <see cref="StreamIdleTimeout"/> bounds every gap between data events.
+/// Each attempt is a fresh copy of the caller's request (the caller's own message is never sent), built for the endpoint
+/// the attempt goes to. The synchronous <c>HttpClient.Send</c> runs the same pipeline and blocks its thread for the whole call.
 /// </remarks>
 public sealed class LlmResilienceOptions
 {
@@ -49,7 +51,12 @@ public sealed class LlmResilienceOptions
     /// <value>The default value is 10 minutes.</value>
     public TimeSpan FirstTokenTimeout { get; set; } = LlmResilienceDefaults.FirstTokenTimeout;
 
-    /// <summary>The longest gap allowed between two data events of a stream (SSE comments do not reset it), and between two reads of any response body.</summary>
+    /// <summary>
+    /// Streams only: the longest gap allowed between two data events once the first one has arrived (SSE comments such
+    /// as <c>: keep-alive</c> do not reset it). A stream that goes idle fails with
+    /// <see cref="LlmFailureKind.StreamInterrupted"/> (not <see cref="LlmFailureKind.Timeout"/>: output already reached the caller, so it is not retried).
+    /// A non-streamed body is bounded by <see cref="AttemptTimeout"/> instead.
+    /// </summary>
     /// <value>The default value is 90 seconds.</value>
     public TimeSpan StreamIdleTimeout { get; set; } = LlmResilienceDefaults.StreamIdleTimeout;
 

@@ -8,7 +8,8 @@ internal static partial class Endpoints
     public static string Describe(Uri? uri) => uri is null ? "(no address)" : uri.IsAbsoluteUri ? uri.GetLeftPart(UriPartial.Path) : uri.OriginalString;
 
     /// <summary>Cuts <c>user:password@</c> out of every address in <paramref name="text"/> (an exception message that quotes a proxy, say).</summary>
-    public static string StripUserInfo(string text) => text.Contains('@', StringComparison.Ordinal) ? UserInfo().Replace(text, "://") : text;
+    /// <returns><paramref name="text"/> itself when it has none.</returns>
+    public static string StripUserInfo(string text) => text.Contains('@', StringComparison.Ordinal) && UserInfo().IsMatch(text) ? UserInfo().Replace(text, "://") : text;
 
     [GeneratedRegex(@"://[^/@\s'""]+@", RegexOptions.CultureInvariant)]
     private static partial Regex UserInfo();
