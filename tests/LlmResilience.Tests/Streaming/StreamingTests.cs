@@ -180,7 +180,9 @@ public sealed class StreamingTests
         var error = await Assert.ThrowsAsync<LlmException>(async () => await ReadAllAsync(client.StreamAsync(TestClients.Hello())));
 
         Assert.Equal(LlmFailureKind.StreamInterrupted, error.Kind);
-        Assert.NotNull(error.PartialContent);
+        // The two events that arrived before the reset, as text (an empty string would mean they were lost).
+        Assert.False(string.IsNullOrEmpty(error.PartialContent));
+        Assert.StartsWith(error.PartialContent, "Hello from FakeLlmServer.", StringComparison.Ordinal);
         Assert.Single(server.Requests);
     }
 

@@ -349,21 +349,22 @@ public sealed class RetryTests
     public async Task Retry_WaitThatWouldOutliveTotalTimeout_FailsFast()
     {
         await using var server = await FakeLlmServer.StartAsync();
-        server.DefaultBehavior = FakeBehavior.RateLimited(Headers("retry-after-ms", "2000"));
+        server.DefaultBehavior = FakeBehavior.RateLimited(Headers("retry-after-ms", "20000"));
         using var client = TestClients.Chat(server, o =>
         {
-            o.TotalTimeout = TimeSpan.FromMilliseconds(1500);
-            o.AttemptTimeout = TimeSpan.FromMilliseconds(1000);
+            o.TotalTimeout = TimeSpan.FromSeconds(10);
+            o.MaxRetryAfter = TimeSpan.FromSeconds(30);
         });
         var stopwatch = Stopwatch.StartNew();
 
         var error = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
 
-        // Had it slept, TotalTimeout would have ended the call as a Timeout after 1.5 s.
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromMilliseconds(1400), $"took {stopwatch.Elapsed}");
+        // Had it slept, TotalTimeout would have ended the call as a Timeout after 10 s: the margin is wide on a busy machine.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}");
         Assert.Equal(LlmFailureKind.RateLimited, error.Kind);
-        Assert.Equal(TimeSpan.FromSeconds(2), error.RetryAfter);
-        Assert.Contains("TotalTimeout", error.Message);
+        Assert.Equal(TimeSpan.FromSeconds(20), error.RetryAfter);
+        Assert.Equal(1, error.Attempts);
+        Assert.Contains("would have outlived TotalTimeout", error.Message);
         Assert.Single(server.Requests);
     }
 
@@ -483,15 +484,18 @@ public sealed class RetryTests
     {
         await using var server = await FakeLlmServer.StartAsync();
         server.DefaultBehavior = FakeBehavior.RateLimited(Headers("retry-after-ms", "5000"));
-        using var client = TestClients.Chat(server);
+        var time = new ManualTimeProvider();
+        using var client = TestClients.Chat(server, time: time);
         using var cts = new CancellationTokenSource();
 
         var call = client.CompleteAsync(TestClients.Hello(), cts.Token);
-        await server.WaitForRequestAsync(1, TimeSpan.FromSeconds(5));
-        await Task.Delay(30);
+        // The 5 s wait is scheduled only once the first attempt has ended: the cancel below lands in the backoff.
+        await time.WaitForTimerAsync(due => due == TimeSpan.FromSeconds(5));
+        Assert.False(call.IsCompleted);
         cts.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(2)));
         Assert.Single(server.Requests);
+        Assert.DoesNotContain(TimeSpan.FromSeconds(5), time.PendingTimers());
     }
 }
