@@ -1,8 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
-using LlmResilience.Testing;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 /// <summary>A plain HttpClient over SocketsHttpHandler, and the requests the tests send with it.</summary>
 internal static class RawClient

@@ -1,14 +1,10 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text;
-using LlmResilience.Testing;
 using OpenAI;
 using OpenAI.Chat;
 
-namespace LlmResilience.Tests.Testing;
-
-using ChatCompletion = OpenAI.Chat.ChatCompletion;
-using ChatMessage = OpenAI.Chat.ChatMessage;
+namespace LlmResilience.Testing.Tests;
 
 /// <summary>The official OpenAI .NET SDK (2.15.0) reads what the fake server writes.</summary>
 public sealed class OpenAiSdkCompatibilityTests

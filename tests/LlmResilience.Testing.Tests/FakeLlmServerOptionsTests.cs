@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using LlmResilience.Testing;
 using Microsoft.Extensions.Logging;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 public sealed class FakeLlmServerOptionsTests
 {
