@@ -1,6 +1,5 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
+using LlmResilience.Tests.Shared;
 
 namespace LlmResilience.Testing.Tests;
 
@@ -54,10 +53,9 @@ public sealed class FakeLlmServerOptionsTests
     [Fact]
     public async Task LoggerFactory_Set_ReceivesKestrelAndHostingLogs()
     {
-        var categories = new ConcurrentBag<string>();
-        using var loggerFactory = LoggerFactory.Create(logging => logging.AddProvider(new CategoryProvider(categories)).SetMinimumLevel(LogLevel.Debug));
+        using var logs = new CapturingLoggerProvider();
 
-        await using (var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { LoggerFactory = loggerFactory }))
+        await using (var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { LoggerFactory = logs }))
         {
             using var client = RawClient.Create();
             using (await RawClient.PostAsync(client, server))
@@ -65,26 +63,6 @@ public sealed class FakeLlmServerOptionsTests
             }
         }
 
-        Assert.Contains(categories, c => c.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal));
-    }
-
-    private sealed class CategoryProvider(ConcurrentBag<string> categories) : ILoggerProvider
-    {
-        public ILogger CreateLogger(string categoryName) => new CategoryLogger(categoryName, categories);
-
-        public void Dispose()
-        {
-        }
-    }
-
-    private sealed class CategoryLogger(string category, ConcurrentBag<string> categories) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            categories.Add(category);
+        Assert.Contains(logs.Entries, e => e.Category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal));
     }
 }

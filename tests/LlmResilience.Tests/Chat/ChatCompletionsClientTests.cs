@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;
+using LlmResilience.Tests.Shared;
 using Microsoft.Extensions.Options;
 
 namespace LlmResilience.Tests.Chat;

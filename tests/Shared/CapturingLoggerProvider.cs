@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace LlmResilience.Tests.Helpers;
+namespace LlmResilience.Tests.Shared;
 
-/// <summary>Records every log line (formatted message and structured values) for assertions.</summary>
-public sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
+/// <summary>Records every log line (formatted message and structured values), at every level, for assertions.</summary>
+internal sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
 {
     public ConcurrentQueue<LogEntry> Entries { get; } = new();
 
