@@ -30,7 +30,8 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            var values = state as IReadOnlyList<KeyValuePair<string, object?>> ?? [];
+            // Copied now: some states (ASP.NET Core hosting's) read their values from the HttpContext, gone after the request.
+            KeyValuePair<string, object?>[] values = state is IReadOnlyList<KeyValuePair<string, object?>> list ? [.. list] : [];
             owner.Entries.Enqueue(new LogEntry(category, logLevel, eventId, formatter(state, exception) + (exception is null ? string.Empty : " " + exception), values));
         }
     }
