@@ -65,4 +65,30 @@ public sealed class FakeLlmServerOptionsTests
 
         Assert.Contains(logs.Entries, e => e.Category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task LoggerFactory_RequestsWithApiKeys_LogNoKey()
+    {
+        using var logs = new CapturingLoggerProvider();
+
+        await using (var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { LoggerFactory = logs, RequireApiKey = true, ApiKey = RawClient.ApiKey }))
+        {
+            using var client = RawClient.Create();
+            using var bearer = RawClient.Chat(server);
+            using var azure = RawClient.Chat(server);
+            azure.Headers.Add("api-key", RawClient.ApiKey);
+            using var wrongKey = RawClient.Chat(server);
+            wrongKey.Headers.Authorization = new("Bearer", "sk-wrong-key-5678");
+            using (await client.SendAsync(bearer))
+            using (await client.SendAsync(azure))
+            using (await client.SendAsync(wrongKey))
+            {
+            }
+        }
+
+        // Every level is captured (Kestrel and hosting log at Debug and Trace too): none of it may carry a key.
+        Assert.NotEmpty(logs.Entries);
+        Assert.DoesNotContain(RawClient.ApiKey, logs.AllText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("sk-wrong-key-5678", logs.AllText(), StringComparison.Ordinal);
+    }
 }

@@ -30,7 +30,8 @@ public sealed class OpenAiSdkCompatibilityTests
         Assert.Equal(0, completion.Usage.OutputTokenDetails.ReasoningTokenCount);
         var recorded = Assert.Single(server.Requests);
         Assert.Equal("/v1/chat/completions", recorded.Path);
-        Assert.Equal("Bearer k", recorded.Headers["Authorization"]);
+        Assert.Equal("Bearer [redacted]", recorded.Headers["Authorization"]);
+        Assert.True(recorded.SentApiKey("k"), "The SDK's request did not carry its API key.");
         Assert.False(recorded.IsStreaming);
     }
 

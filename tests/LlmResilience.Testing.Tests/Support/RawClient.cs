@@ -8,6 +8,9 @@ internal static class RawClient
 {
     public const string ChatBody = """{"model":"fake-model","messages":[{"role":"user","content":"Say hello to the tests"}]}""";
     public const string StreamBody = """{"model":"fake-model","messages":[{"role":"user","content":"Say hello to the tests"}],"stream":true}""";
+    /// <summary>The key every request of <see cref="Chat"/> carries, as <c>Authorization: Bearer …</c>.</summary>
+    public const string ApiKey = "sk-test-key-1234";
+
     public const string StreamWithUsageBody = """{"model":"fake-model","messages":[{"role":"user","content":"Say hello to the tests"}],"stream":true,"stream_options":{"include_usage":true}}""";
 
     /// <summary>
@@ -26,7 +29,7 @@ internal static class RawClient
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
-        request.Headers.Authorization = new("Bearer", "sk-test-key-1234");
+        request.Headers.Authorization = new("Bearer", ApiKey);
         return request;
     }
 
