@@ -197,17 +197,6 @@ public sealed class FakeLlmServer : IAsyncDisposable
         return socket;
     }
 
-    private static Dictionary<string, string> CopyHeaders(IHeaderDictionary headers)
-    {
-        var copy = new Dictionary<string, string>(headers.Count, StringComparer.OrdinalIgnoreCase);
-        foreach (var (name, values) in headers)
-        {
-            copy[name] = string.Join(", ", (IEnumerable<string?>)values);
-        }
-
-        return copy;
-    }
-
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
         // The empty builder (no configuration sources, no logging providers) with Kestrel's core starts fastest.
@@ -318,10 +307,10 @@ public sealed class FakeLlmServer : IAsyncDisposable
         var rejection = _options.RequireApiKey && !string.Equals(FakeBehavior.BearerToken(http.Request), _options.ApiKey, StringComparison.Ordinal)
             ? FakeBehavior.Unauthorized()
             : null;
-        var headers = CopyHeaders(http.Request.Headers);
+        var (headers, bearerToken, apiKeyValue) = RecordedHeaders.Copy(http.Request.Headers);
         var path = http.Request.PathBase.Add(http.Request.Path).Value ?? "/";
         var (_, behavior) = _journal.Admit(rejection, (index, chosen) => new RecordedRequest(
-            index, receivedAt, timestamp, http.Connection.Id, http.Request.Method, path, headers, body, request.IsStreaming, chosen.Name));
+            index, receivedAt, timestamp, http.Connection.Id, http.Request.Method, path, headers, bearerToken, apiKeyValue, body, request.IsStreaming, chosen.Name));
         return behavior;
     }
 

@@ -5,6 +5,10 @@ namespace LlmResilience.Testing;
 /// <summary>One request that reached a <see cref="FakeLlmServer"/>, recorded before its behavior ran.</summary>
 public sealed class RecordedRequest
 {
+    // The key as sent, kept out of every member that prints or enumerates: only SentApiKey compares against it.
+    private readonly string? _bearerToken;
+    private readonly string? _apiKeyValue;
+
     internal RecordedRequest(
         int index,
         DateTimeOffset receivedAt,
@@ -13,6 +17,8 @@ public sealed class RecordedRequest
         string method,
         string path,
         IReadOnlyDictionary<string, string> headers,
+        string? bearerToken,
+        string? apiKeyValue,
         string body,
         bool isStreaming,
         string behaviorName)
@@ -24,6 +30,8 @@ public sealed class RecordedRequest
         Method = method;
         Path = path;
         Headers = headers;
+        _bearerToken = bearerToken;
+        _apiKeyValue = apiKeyValue;
         Body = body;
         IsStreaming = isStreaming;
         BehaviorName = behaviorName;
@@ -50,7 +58,11 @@ public sealed class RecordedRequest
     /// <summary>Gets the request path, for example <c>/v1/chat/completions</c>.</summary>
     public string Path { get; }
 
-    /// <summary>Gets the request headers; keys are case-insensitive and repeated values are joined with <c>", "</c>.</summary>
+    /// <summary>
+    /// Gets the request headers; keys are case-insensitive and repeated values are joined with <c>", "</c>. The API key is
+    /// redacted: <c>Authorization</c> keeps only its scheme (<c>Bearer [redacted]</c>) and <c>api-key</c> reads
+    /// <c>[redacted]</c>, so the headers can be printed or logged. To check the key, use <see cref="SentApiKey"/>.
+    /// </summary>
     public IReadOnlyDictionary<string, string> Headers { get; }
 
     /// <summary>Gets the full request body as text.</summary>
@@ -62,6 +74,23 @@ public sealed class RecordedRequest
     /// <summary>Gets the <see cref="FakeBehavior.Name"/> of the behavior that answered the request, for example <c>ResetBeforeHeaders</c>.</summary>
     public string BehaviorName { get; }
 
+    /// <summary>
+    /// Tells whether the request carried <paramref name="expected"/> as its API key: as the token of
+    /// <c>Authorization: Bearer …</c> or as the value of an <c>api-key</c> header (Azure OpenAI), compared ordinally.
+    /// </summary>
+    /// <param name="expected">The key the client should have sent.</param>
+    /// <returns><see langword="true"/> when the request sent exactly that key.</returns>
+    /// <remarks>
+    /// For assertions. The key is only ever compared, never returned, so a failing assertion cannot print it; it is not
+    /// in <see cref="Headers"/> (redacted there) nor in <see cref="ToString"/>.
+    /// </remarks>
+    public bool SentApiKey(string expected)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(expected);
+        return string.Equals(_bearerToken, expected, StringComparison.Ordinal)
+            || string.Equals(_apiKeyValue, expected, StringComparison.Ordinal);
+    }
+
     /// <summary>Gets the time between <paramref name="earlier"/> and this request, measured from their <see cref="Timestamp"/>s.</summary>
     /// <param name="earlier">A request recorded before this one.</param>
     /// <returns>The elapsed time; negative when <paramref name="earlier"/> arrived after this request.</returns>
@@ -71,7 +100,10 @@ public sealed class RecordedRequest
         return Stopwatch.GetElapsedTime(earlier.Timestamp, Timestamp);
     }
 
-    /// <summary>Returns a one-line description such as <c>#0 POST /v1/chat/completions (stream) -&gt; Ok</c>.</summary>
+    /// <summary>
+    /// Returns a one-line description such as <c>#0 POST /v1/chat/completions (stream) -&gt; Ok on connection …</c>: no
+    /// headers, body or key.
+    /// </summary>
     /// <returns>The description.</returns>
     public override string ToString() =>
         $"#{Index} {Method} {Path}{(IsStreaming ? " (stream)" : string.Empty)} -> {BehaviorName} on connection {ConnectionId}";

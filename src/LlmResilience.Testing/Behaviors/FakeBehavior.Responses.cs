@@ -163,12 +163,8 @@ public abstract partial class FakeBehavior
     /// <summary>The key of an <c>Authorization: Bearer …</c> header, or <see langword="null"/>.</summary>
     internal static string? BearerToken(FakeRequestContext context) => BearerToken(context.HttpContext.Request);
 
-    internal static string? BearerToken(Microsoft.AspNetCore.Http.HttpRequest request)
-    {
-        var authorization = request.Headers.Authorization.ToString();
-        const string Bearer = "Bearer ";
-        return authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase) ? authorization[Bearer.Length..].Trim() : null;
-    }
+    internal static string? BearerToken(Microsoft.AspNetCore.Http.HttpRequest request) =>
+        RecordedHeaders.BearerToken(request.Headers.Authorization.ToString());
 
     private static FakeBehavior Nginx(string name, int statusCode)
     {

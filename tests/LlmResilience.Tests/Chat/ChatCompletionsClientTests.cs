@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;
+using LlmResilience.Tests.Shared;
 using Microsoft.Extensions.Options;
 
 namespace LlmResilience.Tests.Chat;
@@ -24,7 +25,8 @@ public sealed class ChatCompletionsClientTests
         var recorded = Assert.Single(server.Requests);
         Assert.Equal("/v1/chat/completions", recorded.Path);
         Assert.Equal("POST", recorded.Method);
-        Assert.Equal($"Bearer {TestClients.ApiKey}", recorded.Headers["Authorization"]);
+        Assert.Equal("Bearer [redacted]", recorded.Headers["Authorization"]);
+        Assert.True(recorded.SentApiKey(TestClients.ApiKey), "The request did not carry the client's API key.");
         using var body = JsonDocument.Parse(recorded.Body);
         Assert.Equal("fallback-model", body.RootElement.GetProperty("model").GetString());
         Assert.Equal(20, body.RootElement.GetProperty("max_tokens").GetInt32());

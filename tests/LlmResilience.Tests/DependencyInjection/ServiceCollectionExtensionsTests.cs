@@ -78,7 +78,7 @@ public sealed class ServiceCollectionExtensionsTests
             provider.GetRequiredService<IChatCompletionsClient>().CompleteAsync(new ChatCompletionRequest([ChatMessage.User("a")])));
 
         Assert.Equal(2, error.Attempts);
-        Assert.Equal("Bearer from-config", server.Requests[0].Headers["Authorization"]);
+        Assert.True(server.Requests[0].SentApiKey("from-config"), "The request did not carry the configured API key.");
         Assert.Contains("\"model\":\"config-model\"", server.Requests[0].Body);
     }
 

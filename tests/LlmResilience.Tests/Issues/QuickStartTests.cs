@@ -1,3 +1,5 @@
+using LlmResilience.Tests.Shared;
+
 namespace LlmResilience.Tests.Issues;
 
 /// <summary>The README's quick start must be the code the sample compiles (STYLE.md, rule 12).</summary>
@@ -6,7 +8,7 @@ public sealed class QuickStartTests
     [Fact]
     public void ReadmeQuickStart_IsCompiledInTheSample()
     {
-        var root = RepositoryRoot();
+        var root = RepositoryPaths.Root();
         var readme = File.ReadAllText(Path.Combine(root, "README.md"));
         var start = readme.IndexOf("## Quick start", StringComparison.Ordinal);
         var blockStart = readme.IndexOf("```csharp", start, StringComparison.Ordinal) + "```csharp".Length;
@@ -27,15 +29,4 @@ public sealed class QuickStartTests
 
     private static List<string> Normalize(string text) =>
         text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
-
-    internal static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "LlmResilience.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("LlmResilience.sln not found above " + AppContext.BaseDirectory);
-    }
 }

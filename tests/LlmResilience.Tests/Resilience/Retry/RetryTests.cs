@@ -456,7 +456,8 @@ public sealed class RetryTests
         var requests = server.Requests;
         Assert.Equal(4, requests.Count);
         Assert.All(requests, r => Assert.Equal(requests[0].Body, r.Body));
-        Assert.All(requests, r => Assert.Equal($"Bearer {TestClients.ApiKey}", r.Headers["Authorization"]));
+        Assert.All(requests, r => Assert.Equal(requests[0].Headers["Authorization"], r.Headers["Authorization"]));
+        Assert.All(requests, r => Assert.True(r.SentApiKey(TestClients.ApiKey), $"Request #{r.Index} did not carry the client's API key."));
         Assert.Contains("ünïcødé ✓", requests[0].Body);
     }
 

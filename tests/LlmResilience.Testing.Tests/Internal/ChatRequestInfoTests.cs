@@ -1,6 +1,5 @@
-using LlmResilience.Testing;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 public sealed class ChatRequestInfoTests
 {

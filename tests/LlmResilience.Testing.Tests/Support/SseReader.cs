@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 /// <summary>Reads an SSE body event by event, exactly as sent: <c>data: …</c> events and <c>: comment</c> lines.</summary>
 internal sealed class SseReader(Stream stream) : IDisposable

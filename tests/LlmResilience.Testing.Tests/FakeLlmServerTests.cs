@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
-using LlmResilience.Testing;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 public sealed class FakeLlmServerTests
 {
@@ -245,7 +244,7 @@ public sealed class FakeLlmServerTests
         using var response = await RawClient.PostAsync(client, server);
 
         Assert.Equal(202, (int)response.StatusCode);
-        Assert.Equal("Bearer sk-test-key-1234", Assert.Single(server.Requests).Headers["authorization"]);
+        Assert.True(Assert.Single(server.Requests).SentApiKey("sk-test-key-1234"), "The recorded request lost its API key.");
     }
 
     [Fact]

@@ -1,7 +1,6 @@
-using LlmResilience.Testing;
 using Microsoft.AspNetCore.Http;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 public sealed class CustomBehaviorTests
 {

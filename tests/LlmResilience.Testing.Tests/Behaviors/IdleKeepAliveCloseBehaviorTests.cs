@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using LlmResilience.Testing;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 // What the client observes: the server closes the idle pooled connection with a FIN. SocketsHttpHandler notices that the
 // pooled connection was closed (it checks an idle connection for EOF before reusing it) and sends the next request on a

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace LlmResilience.Tests.Helpers;
+namespace LlmResilience.Tests.Shared;
 
-/// <summary>Records every log line (formatted message and structured values) for assertions.</summary>
-public sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
+/// <summary>Records every log line (formatted message and structured values), at every level, for assertions.</summary>
+internal sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
 {
     public ConcurrentQueue<LogEntry> Entries { get; } = new();
 
@@ -30,7 +30,8 @@ public sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            var values = state as IReadOnlyList<KeyValuePair<string, object?>> ?? [];
+            // Copied now: some states (ASP.NET Core hosting's) read their values from the HttpContext, gone after the request.
+            KeyValuePair<string, object?>[] values = state is IReadOnlyList<KeyValuePair<string, object?>> list ? [.. list] : [];
             owner.Entries.Enqueue(new LogEntry(category, logLevel, eventId, formatter(state, exception) + (exception is null ? string.Empty : " " + exception), values));
         }
     }

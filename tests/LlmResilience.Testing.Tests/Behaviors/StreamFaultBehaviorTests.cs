@@ -1,8 +1,7 @@
 using System.Net.Sockets;
 using System.Text.Json;
-using LlmResilience.Testing;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 public sealed class StreamFaultBehaviorTests
 {

@@ -1,7 +1,6 @@
 using System.Text;
-using LlmResilience.Testing;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 public sealed class ChatCompletionJsonTests
 {

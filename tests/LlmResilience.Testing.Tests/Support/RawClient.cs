@@ -1,14 +1,16 @@
 using System.Net.Sockets;
 using System.Text;
-using LlmResilience.Testing;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 /// <summary>A plain HttpClient over SocketsHttpHandler, and the requests the tests send with it.</summary>
 internal static class RawClient
 {
     public const string ChatBody = """{"model":"fake-model","messages":[{"role":"user","content":"Say hello to the tests"}]}""";
     public const string StreamBody = """{"model":"fake-model","messages":[{"role":"user","content":"Say hello to the tests"}],"stream":true}""";
+    /// <summary>The key every request of <see cref="Chat"/> carries, as <c>Authorization: Bearer …</c>.</summary>
+    public const string ApiKey = "sk-test-key-1234";
+
     public const string StreamWithUsageBody = """{"model":"fake-model","messages":[{"role":"user","content":"Say hello to the tests"}],"stream":true,"stream_options":{"include_usage":true}}""";
 
     /// <summary>
@@ -27,7 +29,7 @@ internal static class RawClient
         {
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
-        request.Headers.Authorization = new("Bearer", "sk-test-key-1234");
+        request.Headers.Authorization = new("Bearer", ApiKey);
         return request;
     }
 

@@ -1,9 +1,7 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
-using LlmResilience.Testing;
-using Microsoft.Extensions.Logging;
+using LlmResilience.Tests.Shared;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 public sealed class FakeLlmServerOptionsTests
 {
@@ -55,10 +53,9 @@ public sealed class FakeLlmServerOptionsTests
     [Fact]
     public async Task LoggerFactory_Set_ReceivesKestrelAndHostingLogs()
     {
-        var categories = new ConcurrentBag<string>();
-        using var loggerFactory = LoggerFactory.Create(logging => logging.AddProvider(new CategoryProvider(categories)).SetMinimumLevel(LogLevel.Debug));
+        using var logs = new CapturingLoggerProvider();
 
-        await using (var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { LoggerFactory = loggerFactory }))
+        await using (var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { LoggerFactory = logs }))
         {
             using var client = RawClient.Create();
             using (await RawClient.PostAsync(client, server))
@@ -66,26 +63,32 @@ public sealed class FakeLlmServerOptionsTests
             }
         }
 
-        Assert.Contains(categories, c => c.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, e => e.Category.StartsWith("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal));
     }
 
-    private sealed class CategoryProvider(ConcurrentBag<string> categories) : ILoggerProvider
+    [Fact]
+    public async Task LoggerFactory_RequestsWithApiKeys_LogNoKey()
     {
-        public ILogger CreateLogger(string categoryName) => new CategoryLogger(categoryName, categories);
+        using var logs = new CapturingLoggerProvider();
 
-        public void Dispose()
+        await using (var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { LoggerFactory = logs, RequireApiKey = true, ApiKey = RawClient.ApiKey }))
         {
+            using var client = RawClient.Create();
+            using var bearer = RawClient.Chat(server);
+            using var azure = RawClient.Chat(server);
+            azure.Headers.Add("api-key", RawClient.ApiKey);
+            using var wrongKey = RawClient.Chat(server);
+            wrongKey.Headers.Authorization = new("Bearer", "sk-wrong-key-5678");
+            using (await client.SendAsync(bearer))
+            using (await client.SendAsync(azure))
+            using (await client.SendAsync(wrongKey))
+            {
+            }
         }
-    }
 
-    private sealed class CategoryLogger(string category, ConcurrentBag<string> categories) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            categories.Add(category);
+        // Every level is captured (Kestrel and hosting log at Debug and Trace too): none of it may carry a key.
+        Assert.NotEmpty(logs.Entries);
+        Assert.DoesNotContain(RawClient.ApiKey, logs.AllText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("sk-wrong-key-5678", logs.AllText(), StringComparison.Ordinal);
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
-using LlmResilience.Testing;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 public sealed class CannedResponseBehaviorTests
 {

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Text;
-using LlmResilience.Testing;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 public sealed class RecordedRequestTests
 {
@@ -114,6 +113,81 @@ public sealed class RecordedRequestTests
 
         var recorded = Assert.Single(server.Requests);
         Assert.Equal($"#0 POST /v1/chat/completions (stream) -> ServerError on connection {recorded.ConnectionId}", recorded.ToString());
+    }
+
+    [Theory]
+    [InlineData("Authorization", "Bearer " + RawClient.ApiKey, "Bearer [redacted]")]
+    [InlineData("Authorization", "bearer " + RawClient.ApiKey, "bearer [redacted]")]
+    [InlineData("api-key", RawClient.ApiKey, "[redacted]")]
+    public async Task Headers_RequestWithApiKey_ShowTheKeyRedacted(string header, string value, string expected)
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        using var client = RawClient.Create();
+        using var request = RawClient.Chat(server);
+        request.Headers.Authorization = null;
+        request.Headers.TryAddWithoutValidation(header, value);
+
+        using (await client.SendAsync(request))
+        {
+        }
+
+        var recorded = Assert.Single(server.Requests);
+        Assert.Equal(expected, recorded.Headers[header]);
+        Assert.DoesNotContain(recorded.Headers, h => h.Value.Contains(RawClient.ApiKey, StringComparison.Ordinal));
+        Assert.True(recorded.SentApiKey(RawClient.ApiKey), "SentApiKey does not see the key the request carried.");
+    }
+
+    [Fact]
+    public async Task SentApiKey_BearerKey_IsTrueForThatKeyOnly()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        using var client = RawClient.Create();
+        using (await RawClient.PostAsync(client, server))
+        {
+        }
+
+        var recorded = Assert.Single(server.Requests);
+        Assert.True(recorded.SentApiKey(RawClient.ApiKey));
+        Assert.False(recorded.SentApiKey("sk-test-key-123"));
+        Assert.False(recorded.SentApiKey("SK-TEST-KEY-1234"));
+        Assert.False(recorded.SentApiKey("Bearer " + RawClient.ApiKey));
+        Assert.False(recorded.SentApiKey("[redacted]"));
+        Assert.Throws<ArgumentNullException>(() => recorded.SentApiKey(null!));
+        Assert.Throws<ArgumentException>(() => recorded.SentApiKey(string.Empty));
+    }
+
+    [Fact]
+    public async Task SentApiKey_NoKeySent_IsFalse()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        using var client = RawClient.Create();
+        using var request = RawClient.Chat(server);
+        request.Headers.Authorization = null;
+
+        using (await client.SendAsync(request))
+        {
+        }
+
+        var recorded = Assert.Single(server.Requests);
+        Assert.False(recorded.SentApiKey(RawClient.ApiKey));
+        Assert.False(recorded.Headers.ContainsKey("Authorization"));
+    }
+
+    [Fact]
+    public async Task ToString_RequestWithApiKey_HasNoKey()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        using var client = RawClient.Create();
+        using var request = RawClient.Chat(server);
+        request.Headers.Add("api-key", RawClient.ApiKey);
+
+        using (await client.SendAsync(request))
+        {
+        }
+
+        var recorded = Assert.Single(server.Requests);
+        Assert.DoesNotContain(RawClient.ApiKey, recorded.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("redacted", recorded.ToString(), StringComparison.Ordinal);
     }
 
     private sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider

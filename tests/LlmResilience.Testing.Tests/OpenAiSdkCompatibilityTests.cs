@@ -1,14 +1,10 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text;
-using LlmResilience.Testing;
 using OpenAI;
 using OpenAI.Chat;
 
-namespace LlmResilience.Tests.Testing;
-
-using ChatCompletion = OpenAI.Chat.ChatCompletion;
-using ChatMessage = OpenAI.Chat.ChatMessage;
+namespace LlmResilience.Testing.Tests;
 
 /// <summary>The official OpenAI .NET SDK (2.15.0) reads what the fake server writes.</summary>
 public sealed class OpenAiSdkCompatibilityTests
@@ -34,7 +30,8 @@ public sealed class OpenAiSdkCompatibilityTests
         Assert.Equal(0, completion.Usage.OutputTokenDetails.ReasoningTokenCount);
         var recorded = Assert.Single(server.Requests);
         Assert.Equal("/v1/chat/completions", recorded.Path);
-        Assert.Equal("Bearer k", recorded.Headers["Authorization"]);
+        Assert.Equal("Bearer [redacted]", recorded.Headers["Authorization"]);
+        Assert.True(recorded.SentApiKey("k"), "The SDK's request did not carry its API key.");
         Assert.False(recorded.IsStreaming);
     }
 

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using LlmResilience.Testing;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 public sealed class DelayBehaviorTests
 {

@@ -1,4 +1,4 @@
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 /// <summary>Polls a condition every few milliseconds: for effects the server reaches on its own threads.</summary>
 internal static class Eventually

@@ -1,7 +1,6 @@
 using System.Net.Sockets;
-using LlmResilience.Testing;
 
-namespace LlmResilience.Tests.Testing;
+namespace LlmResilience.Testing.Tests;
 
 // What the client observes (SocketsHttpHandler, HTTP/1.1, Linux):
 // - ResetBeforeHeaders, new connection: HttpRequestException (HttpRequestError.Unknown) -> IOException
