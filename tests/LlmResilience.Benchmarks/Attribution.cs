@@ -31,8 +31,9 @@ internal static class Attribution
             InnerHandler = new RecyclingConnectionHandler(defaults, NullLogger.Instance),
         }) { Timeout = Timeout.InfiniteTimeSpan };
         var clientOptions = new LlmClientOptions { BaseAddress = v1, ApiKey = "sk-bench", Model = Payloads.Model, AllowInsecureHttp = true };
-        using var typedOnPlain = new ChatCompletionsClient(new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan },
-            clientOptions, NullLogger.Instance, ownsHttpClient: true);
+        var plain = new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+        using var typedOnPlain = new ChatCompletionsClient(plain, clientOptions, null,
+            new ChatCompletionsClient.ClientServices(TimeProvider.System, NullLogger.Instance, new LlmMetrics(null), new InMemoryEndpointStateStore()), plain);
         var services = new ServiceCollection();
         services.AddChatCompletionsClient(o => (o.BaseAddress, o.ApiKey, o.Model, o.AllowInsecureHttp) = (v1, "sk-bench", Payloads.Model, true));
         services.AddChatCompletionsClient("quiet", o => (o.BaseAddress, o.ApiKey, o.Model, o.AllowInsecureHttp) = (v1, "sk-bench", Payloads.Model, true))

@@ -1,6 +1,7 @@
 using System.Net;
 using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;
+using LlmResilience.Tests.Shared;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 

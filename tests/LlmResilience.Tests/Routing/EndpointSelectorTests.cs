@@ -28,7 +28,8 @@ public sealed class EndpointSelectorTests
         Assert.Equal("/v1/chat/completions", second.Path);
         Assert.Contains("\"model\":\"other-model\"", second.Body);
         Assert.Contains("\"model\":\"test-model\"", primary.Requests[0].Body);
-        Assert.NotEqual(primary.Requests[0].Headers["Authorization"], second.Headers["Authorization"]);
+        Assert.True(primary.Requests[0].SentApiKey(TestClients.ApiKey));
+        Assert.True(second.SentApiKey("sk-secondary"));
         Assert.Equal(1, store.Get("primary").ConsecutiveFailures);
         Assert.Equal(0, store.Get("secondary").ConsecutiveFailures);
     }

@@ -484,19 +484,20 @@ public sealed class RetryTests
     public async Task Retry_CallerCancelsDuringBackoff_SurfacesAsCancellation()
     {
         await using var server = await FakeLlmServer.StartAsync();
-        server.DefaultBehavior = FakeBehavior.RateLimited(Headers("retry-after-ms", "5000"));
+        server.DefaultBehavior = FakeBehavior.RateLimited(Headers("retry-after-ms", "3000"));
         var time = new ManualTimeProvider();
         using var client = TestClients.Chat(server, time: time);
         using var cts = new CancellationTokenSource();
 
         var call = client.CompleteAsync(TestClients.Hello(), cts.Token);
-        // The 5 s wait is scheduled only once the first attempt has ended: the cancel below lands in the backoff.
-        await time.WaitForTimerAsync(due => due == TimeSpan.FromSeconds(5));
+        // The 3 s wait (no timeout of the pipeline is 3 s) is scheduled only once the first attempt has ended: the cancel below lands in the backoff.
+        await time.WaitForTimerAsync(due => due == TimeSpan.FromSeconds(3));
+        Assert.Single(server.Requests);
         Assert.False(call.IsCompleted);
         cts.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call.WaitAsync(TimeSpan.FromSeconds(2)));
         Assert.Single(server.Requests);
-        Assert.DoesNotContain(TimeSpan.FromSeconds(5), time.PendingTimers());
+        Assert.DoesNotContain(TimeSpan.FromSeconds(3), time.PendingTimers());
     }
 }
