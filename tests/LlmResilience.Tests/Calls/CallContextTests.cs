@@ -148,6 +148,29 @@ public sealed class CallContextTests
     }
 
     [Fact]
+    public async Task StreamAsync_BrokenAfterChunks_LogsStreamInterruptedOnceWithTheChunkCount()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.StreamResetAfter(2));
+        using var client = TestClients.Chat(server, loggerFactory: logs);
+
+        await Assert.ThrowsAsync<LlmException>(async () =>
+        {
+            await foreach (var _ in client.StreamAsync(TestClients.Hello()))
+            {
+            }
+        });
+
+        var entry = Assert.Single(logs.Entries, e => e.EventId.Id == 4);
+        Assert.Equal(2, entry.State.Single(kv => kv.Key == "Chunks").Value);
+        Assert.Equal("default", entry.State.Single(kv => kv.Key == "Client").Value);
+        Assert.StartsWith("req_", (string?)entry.State.Single(kv => kv.Key == "RequestId").Value, StringComparison.Ordinal);
+        // One line per failed call: the stream's own, not a second "gave up".
+        Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 2);
+    }
+
+    [Fact]
     public async Task CompleteAsync_MalformedJson_LogsGivingUp()
     {
         var logs = new CapturingLoggerProvider();
