@@ -139,7 +139,10 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
         }
 
         Interlocked.Increment(ref _generationCount);
-        // Dispose sets the flag before it walks the dictionary: a pool added meanwhile is retired by one side or the other.
+        // Dispose sets the flag before it walks the dictionary, and here the entry is added before the flag is read
+        // (the full fence keeps that read from moving ahead of the add): a pool added while the handler is disposed
+        // is retired by one side or the other (Retire is idempotent).
+        Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _disposed) != 0)
         {
             created.Current.Retire();
@@ -179,6 +182,7 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
             return;
         }
 
+        Generation replacement;
         lock (authority.SwapLock)
         {
             // Only the first of several concurrent failures on the same generation swaps it.
@@ -187,13 +191,22 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
                 return;
             }
 
-            Volatile.Write(ref authority.Current, new Generation(_createHandler()));
+            replacement = new Generation(_createHandler());
+            // Published before the old one is retired, so Acquire never finds a retired pool without a successor.
+            // Interlocked (a full fence) so that the read of _disposed below cannot move ahead of it.
+            Interlocked.Exchange(ref authority.Current, replacement);
             Volatile.Write(ref authority.Failures, 0);
             Interlocked.Increment(ref authority.Generations);
             Interlocked.Increment(ref _generationCount);
         }
 
         failedOn.Retire();
+        // Dispose may have walked the authorities between the check above and the swap, retiring the old pool only.
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            replacement.Retire();
+        }
+
         LlmResilienceTelemetry.PoolRecycles.Add(1);
         Log.PoolRecycled(_logger, authority.Name, failures);
     }
