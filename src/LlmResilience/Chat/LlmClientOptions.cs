@@ -3,20 +3,33 @@ namespace LlmResilience;
 /// <summary>Where and how an <see cref="IChatCompletionsClient"/> calls an OpenAI-compatible API.</summary>
 /// <remarks>
 /// Validated at start-up (and by <see cref="ChatCompletionsClient.Create(LlmClientOptions, Microsoft.Extensions.Logging.ILoggerFactory?, TimeProvider?)"/>):
-/// a remote endpoint needs an API key and <c>https</c>; timeouts must be positive and consistent.
-/// <see cref="ToString"/> never shows the API key.
+/// a remote endpoint needs an API key and <c>https</c>; the base address must not already end in <c>chat/completions</c>;
+/// timeouts must be positive and consistent. <see cref="ToString"/> never shows the API key, nor a user name, password
+/// or query string in <see cref="BaseAddress"/>.
 /// </remarks>
 public sealed class LlmClientOptions
 {
-    /// <summary>The environment variable <see cref="ApiKey"/> is read from when it is not set.</summary>
+    /// <summary>
+    /// The environment variable <see cref="ApiKey"/> is read from when it is not set and <see cref="BaseAddress"/> is
+    /// OpenAI's own API (host <c>api.openai.com</c>). It is ignored for every other host, so an OpenAI key is never sent
+    /// to a third-party endpoint or gateway by default: set <see cref="ApiKey"/> for those.
+    /// </summary>
     public const string ApiKeyEnvironmentVariable = "OPENAI_API_KEY";
+
+    /// <summary>The only host <see cref="ApiKeyEnvironmentVariable"/> is sent to by default.</summary>
+    internal const string OpenAiHost = "api.openai.com";
 
     /// <summary>The API's base address; <c>chat/completions</c> is appended to it. A missing trailing slash is added.</summary>
     /// <value>The default value is <c>https://api.openai.com/v1/</c>.</value>
     public Uri? BaseAddress { get; set; } = new("https://api.openai.com/v1/");
 
     /// <summary>The API key sent as <c>Authorization: Bearer</c>. Never logged, never in an exception message or <see cref="ToString"/>.</summary>
-    /// <value>The default value is the <c>OPENAI_API_KEY</c> environment variable, read when the options are built.</value>
+    /// <value>
+    /// When <see cref="BaseAddress"/> is OpenAI's own API (<c>https://api.openai.com/...</c>), the default value is the
+    /// <c>OPENAI_API_KEY</c> environment variable, read when the options are built. For any other host there is no
+    /// default: a remote endpoint needs the key set here (start-up validation fails without it), while a loopback
+    /// endpoint (a local model server or a test fake) may go without one.
+    /// </value>
     public string? ApiKey { get; set; }
 
     /// <summary>The model used when a request does not name one.</summary>
@@ -32,20 +45,29 @@ public sealed class LlmClientOptions
     /// <summary>Describes the options without the API key.</summary>
     /// <returns>The base address, the model, whether a key is set, and the main timeouts.</returns>
     public override string ToString() =>
-        $"LlmClientOptions {{ BaseAddress = {BaseAddress}, Model = {Model ?? "(none)"}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "(not set)" : "(set, redacted)")}, " +
+        $"LlmClientOptions {{ BaseAddress = {(BaseAddress is null ? "(not set)" : Endpoints.Describe(BaseAddress))}, Model = {Model ?? "(none)"}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "(not set)" : "(set, redacted)")}, " +
         $"MaxRetryAttempts = {Resilience?.MaxRetryAttempts}, AttemptTimeout = {Resilience?.AttemptTimeout}, TotalTimeout = {Resilience?.TotalTimeout} }}";
 
-    /// <summary>Fills what the caller left unset: the key from the environment, the trailing slash of the base address.</summary>
+    /// <summary>
+    /// Fills what the caller left unset: the trailing slash of the base address and, for OpenAI's own API only, the key
+    /// from the environment.
+    /// </summary>
     internal void ApplyDefaults()
     {
-        if (string.IsNullOrEmpty(ApiKey))
-        {
-            ApiKey = Environment.GetEnvironmentVariable(ApiKeyEnvironmentVariable);
-        }
-
         if (BaseAddress is { IsAbsoluteUri: true } address && !address.AbsolutePath.EndsWith('/'))
         {
             BaseAddress = new Uri(address.GetLeftPart(UriPartial.Path) + "/" + address.Query);
         }
+
+        // OPENAI_API_KEY is an OpenAI credential: reading it for any BaseAddress would send it to whichever gateway,
+        // proxy or third-party provider the address names. Elsewhere the key must be given on purpose.
+        if (string.IsNullOrEmpty(ApiKey) && IsOpenAi(BaseAddress))
+        {
+            ApiKey = Environment.GetEnvironmentVariable(ApiKeyEnvironmentVariable);
+        }
     }
+
+    /// <summary>Whether <paramref name="address"/> is OpenAI's own API, the only host the environment key is used for.</summary>
+    internal static bool IsOpenAi(Uri? address) =>
+        address is { IsAbsoluteUri: true } && string.Equals(address.Host, OpenAiHost, StringComparison.OrdinalIgnoreCase);
 }

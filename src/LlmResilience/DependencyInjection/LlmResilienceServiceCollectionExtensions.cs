@@ -29,7 +29,7 @@ public static class LlmResilienceServiceCollectionExtensions
     /// (<c>[FromKeyedServices("name")]</c> or <c>GetRequiredKeyedService&lt;IChatCompletionsClient&gt;("name")</c>).
     /// </summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="name">The client's name (its service key and options name).</param>
+    /// <param name="name">The client's name (its service key and options name; start-up validation failures begin with <c>LlmClientOptions 'name':</c>).</param>
     /// <param name="configure">Sets the base address, key, model and resilience options; validated at start-up.</param>
     /// <returns>The builder of the client's <see cref="HttpClient"/>.</returns>
     public static IHttpClientBuilder AddChatCompletionsClient(this IServiceCollection services, string name, Action<LlmClientOptions> configure)
@@ -40,7 +40,7 @@ public static class LlmResilienceServiceCollectionExtensions
 
     /// <summary>Registers a named <see cref="IChatCompletionsClient"/> bound to a configuration section, resolved as a keyed service.</summary>
     /// <param name="services">The service collection.</param>
-    /// <param name="name">The client's name (its service key and options name).</param>
+    /// <param name="name">The client's name (its service key and options name; start-up validation failures begin with <c>LlmClientOptions 'name':</c>).</param>
     /// <param name="section">A section with <c>BaseAddress</c>, <c>ApiKey</c>, <c>Model</c> and a <c>Resilience</c> sub-section.</param>
     /// <returns>The builder of the client's <see cref="HttpClient"/>.</returns>
     public static IHttpClientBuilder AddChatCompletionsClient(this IServiceCollection services, string name, IConfiguration section)

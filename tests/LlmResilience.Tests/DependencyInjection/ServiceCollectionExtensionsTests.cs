@@ -157,4 +157,63 @@ public sealed class ServiceCollectionExtensionsTests
         Assert.Equal("Hello from FakeLlmServer.", streamed.ToString());
         Assert.Equal(6, server.Requests.Count);
     }
+
+    [Fact]
+    public async Task AddChatCompletionsClient_NamedClientInvalid_FailureNamesTheClient()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddChatCompletionsClient("fast", o =>
+        {
+            o.BaseAddress = new Uri("http://127.0.0.1:5000/v1/");
+            o.Resilience.AttemptTimeout = TimeSpan.FromHours(2);
+        });
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal("fast", error.OptionsName);
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("LlmClientOptions 'fast': Resilience.AttemptTimeout", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddChatCompletionsClient_RemoteHostWithOnlyTheEnvironmentKey_FailsHostStart()
+    {
+        using var key = new EnvironmentVariableScope(LlmClientOptions.ApiKeyEnvironmentVariable, "sk-from-environment");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddChatCompletionsClient(o => o.BaseAddress = new Uri("https://llm.example.com/v1/"));
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("LlmClientOptions (default client): ApiKey is not set for the remote endpoint llm.example.com", failure, StringComparison.Ordinal);
+        Assert.Contains("only used for api.openai.com", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddChatCompletionsClient_OpenAiWithTheEnvironmentKey_StartsAndUsesIt()
+    {
+        using var key = new EnvironmentVariableScope(LlmClientOptions.ApiKeyEnvironmentVariable, "sk-from-environment");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddChatCompletionsClient(o => o.Model = "gpt-4o-mini");
+        using var host = builder.Build();
+
+        await host.StartAsync();
+
+        Assert.Equal("sk-from-environment", host.Services.GetRequiredService<IOptionsMonitor<LlmClientOptions>>().Get(Options.DefaultName).ApiKey);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task AddLlmResilienceHandler_InvalidOptions_FailureNamesTheHttpClient()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddHttpClient("openai").AddLlmResilienceHandler(o => o.MaxRetryAttempts = -1);
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.StartsWith("LlmResilienceOptions of HttpClient 'openai': MaxRetryAttempts is -1", Assert.Single(error.Failures), StringComparison.Ordinal);
+    }
 }

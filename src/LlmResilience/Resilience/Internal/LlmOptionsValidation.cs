@@ -71,38 +71,67 @@ internal static class LlmOptionsValidation
         }
     }
 
-    public static void Validate(LlmClientOptions options, List<string> failures)
+    /// <summary>Checks client options; each failure starts with <see cref="ClientPrefix"/> of <paramref name="name"/>.</summary>
+    /// <param name="options">The options, after <see cref="LlmClientOptions.ApplyDefaults"/>.</param>
+    /// <param name="failures">Receives one message per problem.</param>
+    /// <param name="name">The options name of a DI-registered client (<c>""</c> for the default one); <see langword="null"/>
+    /// for <see cref="ChatCompletionsClient.Create(LlmClientOptions, Microsoft.Extensions.Logging.ILoggerFactory?, TimeProvider?)"/>, which has no name.</param>
+    public static void Validate(LlmClientOptions options, List<string> failures, string? name = null)
     {
+        var who = ClientPrefix(name);
         var address = options.BaseAddress;
         if (address is null)
         {
-            failures.Add("BaseAddress is not set: set it to the API's base, such as https://api.openai.com/v1/.");
+            failures.Add($"{who}BaseAddress is not set: set it to the API's base, such as https://api.openai.com/v1/.");
         }
         else if (!address.IsAbsoluteUri || (address.Scheme != Uri.UriSchemeHttps && address.Scheme != Uri.UriSchemeHttp))
         {
-            failures.Add($"BaseAddress '{address}' is not an absolute http(s) address: use one such as https://api.openai.com/v1/.");
+            failures.Add($"{who}BaseAddress '{Endpoints.Describe(address)}' is not an absolute http(s) address: use one such as https://api.openai.com/v1/.");
         }
         else
         {
             var loopback = IsLoopback(address);
             if (address.Scheme == Uri.UriSchemeHttp && !loopback && !options.AllowInsecureHttp)
             {
-                failures.Add($"BaseAddress '{address}' uses plain http to a remote host, which would send the API key in clear text: use https, or set AllowInsecureHttp = true for a gateway inside a trusted network.");
+                failures.Add($"{who}BaseAddress '{Endpoints.Describe(address)}' uses plain http to a remote host, which would send the API key in clear text: use https, or set AllowInsecureHttp = true for a gateway inside a trusted network.");
+            }
+
+            // The client appends chat/completions itself; an address copied from a curl example would double it.
+            if (address.AbsolutePath.TrimEnd('/').EndsWith("/chat/completions", StringComparison.OrdinalIgnoreCase))
+            {
+                failures.Add($"{who}BaseAddress '{Endpoints.Describe(address)}' already ends in chat/completions, which the client appends itself (calls would go to .../chat/completions/chat/completions): use the API base, such as https://api.openai.com/v1/.");
             }
 
             if (string.IsNullOrWhiteSpace(options.ApiKey) && !loopback)
             {
-                failures.Add($"ApiKey is not set for the remote endpoint {address.Host}: set LlmClientOptions.ApiKey (or the {LlmClientOptions.ApiKeyEnvironmentVariable} environment variable).");
+                failures.Add(LlmClientOptions.IsOpenAi(address)
+                    ? $"{who}ApiKey is not set for {address.Host}: set LlmClientOptions.ApiKey or the {LlmClientOptions.ApiKeyEnvironmentVariable} environment variable."
+                    : $"{who}ApiKey is not set for the remote endpoint {address.Host}: set LlmClientOptions.ApiKey. The {LlmClientOptions.ApiKeyEnvironmentVariable} environment variable is only used for {LlmClientOptions.OpenAiHost}, so that an OpenAI key is never sent to another host by default.");
             }
         }
 
         if (options.Model is { Length: 0 } || (options.Model is not null && string.IsNullOrWhiteSpace(options.Model)))
         {
-            failures.Add("Model is empty: name a model such as gpt-4o-mini, or leave it null and name the model in each request.");
+            failures.Add($"{who}Model is empty: name a model such as gpt-4o-mini, or leave it null and name the model in each request.");
         }
 
-        Validate(options.Resilience, "Resilience.", failures);
+        Validate(options.Resilience, who + "Resilience.", failures);
     }
+
+    /// <summary>
+    /// Names the client whose options failed, since an app may register several: <c>LlmClientOptions 'fast': </c>,
+    /// <c>LlmClientOptions (default client): </c>, or nothing for a client built by <c>ChatCompletionsClient.Create</c>.
+    /// </summary>
+    public static string ClientPrefix(string? name) => name switch
+    {
+        null => string.Empty,
+        { Length: 0 } => "LlmClientOptions (default client): ",
+        _ => $"LlmClientOptions '{name}': ",
+    };
+
+    /// <summary>Names the <see cref="HttpClient"/> whose <c>AddLlmResilienceHandler</c> options failed.</summary>
+    public static string HandlerPrefix(string? name) =>
+        string.IsNullOrEmpty(name) ? "LlmResilienceOptions (default HttpClient): " : $"LlmResilienceOptions of HttpClient '{name}': ";
 
     public static ValidateOptionsResult ToResult(List<string> failures) =>
         failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -127,7 +156,7 @@ internal sealed class LlmClientOptionsValidator : IValidateOptions<LlmClientOpti
     public ValidateOptionsResult Validate(string? name, LlmClientOptions options)
     {
         var failures = new List<string>();
-        LlmOptionsValidation.Validate(options, failures);
+        LlmOptionsValidation.Validate(options, failures, name ?? Options.DefaultName);
         return LlmOptionsValidation.ToResult(failures);
     }
 }
@@ -138,7 +167,8 @@ internal sealed class LlmResilienceOptionsValidator : IValidateOptions<LlmResili
     public ValidateOptionsResult Validate(string? name, LlmResilienceOptions options)
     {
         var failures = new List<string>();
-        LlmOptionsValidation.Validate(options, string.Empty, failures);
+        // The options are named after the HttpClient (IHttpClientBuilder.Name), which is what the app knows it by.
+        LlmOptionsValidation.Validate(options, LlmOptionsValidation.HandlerPrefix(name), failures);
         return LlmOptionsValidation.ToResult(failures);
     }
 }

@@ -1,6 +1,8 @@
 namespace LlmResilience.Tests.Resilience.Internal;
 
+using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;
+using Microsoft.Extensions.Options;
 
 [Collection(EnvironmentCollection.Name)]
 public sealed class LlmOptionsValidationTests
@@ -129,5 +131,176 @@ public sealed class LlmOptionsValidationTests
         var options = new LlmClientOptions { BaseAddress = new Uri("https://api.example.com/v1"), ApiKey = "k" };
         options.ApplyDefaults();
         Assert.Equal("https://api.example.com/v1/", options.BaseAddress!.ToString());
+    }
+
+    [Fact]
+    public void ApplyDefaults_NonOpenAiHost_IgnoresTheEnvironmentKey()
+    {
+        using var _ = new EnvironmentVariableScope(LlmClientOptions.ApiKeyEnvironmentVariable, "sk-from-environment");
+        var options = new LlmClientOptions { BaseAddress = new Uri("https://llm.example.com/v1/"), Model = "m" };
+
+        options.ApplyDefaults();
+
+        Assert.Null(options.ApiKey);
+    }
+
+    [Fact]
+    public void ApplyDefaults_OpenAiHostWithoutTrailingSlash_ReadsTheEnvironmentKey()
+    {
+        using var _ = new EnvironmentVariableScope(LlmClientOptions.ApiKeyEnvironmentVariable, "sk-from-environment");
+        var options = new LlmClientOptions { BaseAddress = new Uri("https://API.OpenAI.com/v1") };
+
+        options.ApplyDefaults();
+
+        Assert.Equal("sk-from-environment", options.ApiKey);
+    }
+
+    [Fact]
+    public void Validate_NonOpenAiRemoteHostWithOnlyTheEnvironmentKey_SaysTheVariableIsOnlyForOpenAi()
+    {
+        using var _ = new EnvironmentVariableScope(LlmClientOptions.ApiKeyEnvironmentVariable, "sk-from-environment");
+        var options = new LlmClientOptions { BaseAddress = new Uri("https://llm.example.com/v1/"), Model = "m" };
+        options.ApplyDefaults();
+
+        var failure = Assert.Single(Validate(options));
+
+        Assert.StartsWith("ApiKey is not set for the remote endpoint llm.example.com: set LlmClientOptions.ApiKey.", failure, StringComparison.Ordinal);
+        Assert.Contains("OPENAI_API_KEY environment variable is only used for api.openai.com", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_LoopbackWithOnlyTheEnvironmentKey_PassesWithoutAKey()
+    {
+        using var _ = new EnvironmentVariableScope(LlmClientOptions.ApiKeyEnvironmentVariable, "sk-from-environment");
+        var options = new LlmClientOptions { BaseAddress = new Uri("http://127.0.0.1:5000/v1/") };
+        options.ApplyDefaults();
+
+        Assert.Null(options.ApiKey);
+        Assert.Empty(Validate(options));
+    }
+
+    [Fact]
+    public async Task Create_LoopbackWithOnlyTheEnvironmentKey_SendsNoAuthorizationHeader()
+    {
+        using var _ = new EnvironmentVariableScope(LlmClientOptions.ApiKeyEnvironmentVariable, "sk-from-environment");
+        await using var server = await FakeLlmServer.StartAsync();
+        using var client = ChatCompletionsClient.Create(new LlmClientOptions { BaseAddress = server.BaseAddress, Model = "m" });
+
+        await client.CompleteAsync(TestClients.Hello());
+
+        Assert.False(Assert.Single(server.Requests).Headers.ContainsKey("Authorization"));
+    }
+
+    [Fact]
+    public void Create_RemoteHostWithOnlyTheEnvironmentKey_FailsWithHowToFix()
+    {
+        using var _ = new EnvironmentVariableScope(LlmClientOptions.ApiKeyEnvironmentVariable, "sk-from-environment");
+
+        var error = Assert.Throws<OptionsValidationException>(() =>
+            ChatCompletionsClient.Create(new LlmClientOptions { BaseAddress = new Uri("https://gateway.example.net/openai/v1/"), Model = "m" }));
+
+        Assert.Contains("only used for api.openai.com", error.Message, StringComparison.Ordinal);
+        Assert.Contains("set LlmClientOptions.ApiKey", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://api.example.com/v1/chat/completions")]
+    [InlineData("https://api.example.com/v1/chat/completions/")]
+    [InlineData("https://api.example.com/v1/Chat/Completions")]
+    public void Validate_BaseAddressEndingInChatCompletions_SaysToUseTheApiBase(string address)
+    {
+        var options = Valid();
+        options.BaseAddress = new Uri(address);
+
+        var failure = Assert.Single(Validate(options));
+
+        Assert.Contains("already ends in chat/completions", failure, StringComparison.Ordinal);
+        Assert.Contains("https://api.openai.com/v1/", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_BaseAddressEndingInChatCompletions_IsCaughtAfterApplyDefaults()
+    {
+        var options = Valid();
+        options.BaseAddress = new Uri("https://api.example.com/v1/chat/completions");
+        options.ApplyDefaults();
+
+        Assert.Contains(Validate(options), f => f.Contains("already ends in chat/completions", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_ChatCompletionsElsewhereInThePath_Passes()
+    {
+        var options = Valid();
+        options.BaseAddress = new Uri("https://api.example.com/chat/completions-proxy/v1/");
+
+        Assert.Empty(Validate(options));
+    }
+
+    [Fact]
+    public void Validate_NamedClient_EveryFailureNamesIt()
+    {
+        var options = Valid();
+        options.ApiKey = null;
+        options.Resilience.MaxRetryAttempts = -1;
+
+        var failures = new List<string>();
+        LlmOptionsValidation.Validate(options, failures, "fast");
+
+        Assert.Equal(2, failures.Count);
+        Assert.All(failures, f => Assert.StartsWith("LlmClientOptions 'fast': ", f, StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.StartsWith("LlmClientOptions 'fast': Resilience.MaxRetryAttempts is -1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validator_DefaultAndNamedOptions_AreToldApart()
+    {
+        var options = Valid();
+        options.Model = " ";
+        var validator = new LlmClientOptionsValidator();
+
+        var named = validator.Validate("smart", options);
+        var unnamed = validator.Validate(Options.DefaultName, options);
+
+        Assert.StartsWith("LlmClientOptions 'smart': Model is empty", Assert.Single(named.Failures!), StringComparison.Ordinal);
+        Assert.StartsWith("LlmClientOptions (default client): Model is empty", Assert.Single(unnamed.Failures!), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ResilienceValidator_NamesTheHttpClient()
+    {
+        var result = new LlmResilienceOptionsValidator().Validate("openai", new LlmResilienceOptions { MaxRetryAttempts = 500 });
+
+        Assert.StartsWith("LlmResilienceOptions of HttpClient 'openai': MaxRetryAttempts is 500", Assert.Single(result.Failures!), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://user:secret@llm.example.com/v1/", "plain http")]
+    [InlineData("ftp://user:secret@llm.example.com/v1/", "not an absolute http(s) address")]
+    [InlineData("user:secret@llm.example.com/v1/", "not an absolute http(s) address")]
+    [InlineData("https://user:secret@llm.example.com/v1/chat/completions?key=secret", "already ends in chat/completions")]
+    public void Validate_AddressWithUserInfo_MessageNeverShowsIt(string address, string problem)
+    {
+        var options = Valid();
+        options.BaseAddress = new Uri(address);
+
+        var failure = Assert.Single(Validate(options), f => f.Contains(problem, StringComparison.Ordinal));
+
+        Assert.DoesNotContain("secret", failure, StringComparison.Ordinal);
+        Assert.DoesNotContain("user", failure, StringComparison.Ordinal);
+        Assert.Contains("llm.example.com/v1/", failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToString_AddressWithUserInfoAndQuery_ShowsOnlySchemeHostPortAndPath()
+    {
+        var options = Valid();
+        options.BaseAddress = new Uri("https://user:secret@llm.example.com:8443/v1/?api-key=secret");
+
+        var text = options.ToString();
+
+        Assert.DoesNotContain("secret", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("user", text, StringComparison.Ordinal);
+        Assert.Contains("BaseAddress = https://llm.example.com:8443/v1/,", text, StringComparison.Ordinal);
     }
 }
