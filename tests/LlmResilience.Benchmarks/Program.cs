@@ -1,11 +1,18 @@
 using BenchmarkDotNet.Running;
 using LlmResilience.Benchmarks;
 
-// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --attribution [--warmup-seconds N] | --interleaved [--rounds N] [--stream-rounds N] [--warmup-seconds N] [--clients Bare,Ours,HandlerOnly,OpenAiSdk] | --quick] [BenchmarkDotNet options]
+// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --throughput [--callers N] [--rounds N] [--seconds S] [--warmup-seconds S] [--clients A,B | --only A] [--round-times] | --attribution [--warmup-seconds N] | --interleaved [--rounds N] [--stream-rounds N] [--warmup-seconds N] [--clients Bare,Ours,HandlerOnly,OpenAiSdk] | --quick] [BenchmarkDotNet options]
 
 if (args.Contains("--check-server"))
 {
     return await CheckServer.RunAsync();
+}
+
+if (args.Contains("--throughput"))
+{
+    // Synchronous on the main thread (no await before it): the round timer sleeps here, not on a pool thread.
+    return Throughput.Run(IntOption(args, "--callers", 32), IntOption(args, "--rounds", 5), DoubleOption(args, "--seconds", 3),
+        DoubleOption(args, "--warmup-seconds", 10), StringOption(args, "--only") ?? StringOption(args, "--clients"), args.Contains("--round-times"));
 }
 
 if (args.Contains("--attribution"))
@@ -38,4 +45,10 @@ static int IntOption(string[] args, string name, int fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+}
+
+static double DoubleOption(string[] args, string name, double fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
 }
