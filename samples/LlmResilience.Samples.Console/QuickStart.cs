@@ -1,4 +1,5 @@
 using LlmResilience;
+using LlmResilience.Chat;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace LlmResilience.Samples.Console;

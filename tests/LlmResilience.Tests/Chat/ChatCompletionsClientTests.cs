@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmResilience.Chat;
 using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using LlmResilience.Chat;
 using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;
 using Microsoft.AspNetCore.Http;

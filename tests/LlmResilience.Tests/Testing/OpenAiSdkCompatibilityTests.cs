@@ -7,9 +7,6 @@ using OpenAI.Chat;
 
 namespace LlmResilience.Tests.Testing;
 
-using ChatCompletion = OpenAI.Chat.ChatCompletion;
-using ChatMessage = OpenAI.Chat.ChatMessage;
-
 /// <summary>The official OpenAI .NET SDK (2.15.0) reads what the fake server writes.</summary>
 public sealed class OpenAiSdkCompatibilityTests
 {

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>One answer of a <see cref="ChatCompletion"/>.</summary>
 public sealed class ChatChoice

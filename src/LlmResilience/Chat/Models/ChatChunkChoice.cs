@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>The fragment of one choice in a <see cref="ChatCompletionChunk"/>.</summary>
 public sealed class ChatChunkChoice

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// One server-sent event of a streamed completion (<c>"object":"chat.completion.chunk"</c>): a fragment of each choice, and on

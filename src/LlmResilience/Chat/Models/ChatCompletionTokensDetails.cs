@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>The breakdown of <see cref="ChatUsage.CompletionTokens"/>.</summary>
 public sealed class ChatCompletionTokensDetails

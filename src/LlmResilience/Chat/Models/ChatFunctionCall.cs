@@ -1,4 +1,4 @@
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>The function a <see cref="ChatToolCall"/> called, and its arguments.</summary>
 public sealed class ChatFunctionCall

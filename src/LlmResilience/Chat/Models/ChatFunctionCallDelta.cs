@@ -1,4 +1,4 @@
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>A fragment of a streamed function call.</summary>
 public sealed class ChatFunctionCallDelta

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>What one <see cref="ChatCompletionChunk"/> adds to a choice's message; every field may be absent.</summary>
 public sealed class ChatMessageDelta

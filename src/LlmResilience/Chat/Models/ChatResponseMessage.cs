@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>The message of a <see cref="ChatChoice"/>: the model's text, refusal or tool calls.</summary>
 public sealed class ChatResponseMessage

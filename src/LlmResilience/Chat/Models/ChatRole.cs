@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// The author of a <see cref="ChatMessage"/>: <c>system</c>, <c>developer</c>, <c>user</c>, <c>assistant</c> or <c>tool</c>,

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// A call of a tool by the model: on the wire <c>{"id":…,"type":"function","function":{"name":…,"arguments":…}}</c>.

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// A fragment of a streamed tool call. The first fragment of a call carries <see cref="Index"/>, <see cref="Id"/>,

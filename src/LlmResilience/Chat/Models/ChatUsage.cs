@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>The tokens a call used: in a <see cref="ChatCompletion"/>, or in the last chunk of a stream asked for with <see cref="ChatStreamOptions.IncludeUsage"/>.</summary>
 /// <remarks>A count the server sends as <c>null</c> reads as 0.</remarks>
