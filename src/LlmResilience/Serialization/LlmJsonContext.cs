@@ -18,6 +18,13 @@ namespace LlmResilience;
 /// Read responses and chunks with <c>Default</c>; write requests with <see cref="Relaxed"/>, which leaves quotes, <c>+</c> and
 /// non-ASCII text unescaped.
 /// </para>
+/// <para>
+/// The response models' public properties are init-only, and the generator would build every object with an init-only JSON
+/// property through its parameterized-constructor path, which boxes each number and allocates an argument state per object
+/// (about a quarter more per streamed chunk). Their JSON members are therefore internal fields (or, on the tool-call types,
+/// which requests write too, internal properties) marked <see cref="JsonIncludeAttribute"/>, and the public properties
+/// <see cref="JsonIgnoreAttribute"/>.
+/// </para>
 /// </remarks>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,

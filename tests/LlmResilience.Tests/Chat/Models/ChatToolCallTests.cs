@@ -40,4 +40,14 @@ public sealed class ChatToolCallTests
 
         Assert.Equal("""{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}""", json);
     }
+
+    [Fact]
+    public void Serialize_CallWithoutTypeOrArguments_WritesTheDefaults()
+    {
+        var call = new ChatToolCall { Id = "call_1", FunctionCall = new ChatFunctionCall { Name = "now" } };
+
+        var json = JsonSerializer.Serialize(call, LlmJsonContext.Default.ChatToolCall);
+
+        Assert.Equal("""{"id":"call_1","type":"function","function":{"name":"now","arguments":""}}""", json);
+    }
 }
