@@ -12,7 +12,9 @@ namespace LlmResilience;
 /// <remarks>
 /// Polymorphic wire shapes have hand-written converters attached to their types: <see cref="ChatMessageConverter"/> (content as a
 /// string or an array), <see cref="ChatContentPartConverter"/>, <see cref="ChatToolChoiceConverter"/> (a string or an object),
-/// <see cref="ChatResponseFormatConverter"/> and <see cref="ChatRoleConverter"/>. Error bodies are read without a contract, by
+/// <see cref="ChatResponseFormatConverter"/>, <see cref="ChatRoleConverter"/> and <see cref="ChatFinishReasonConverter"/>
+/// (a response keeps its roles and finish reasons as the strings <see cref="RoleStringConverter"/> and
+/// <see cref="FinishReasonStringConverter"/> read). Error bodies are read without a contract, by
 /// <see cref="OpenAiErrorBody"/>, because their shape varies by provider.
 /// <para>
 /// Read responses and chunks with <c>Default</c>; write requests with <see cref="Relaxed"/>, which leaves quotes, <c>+</c> and
@@ -37,6 +39,7 @@ namespace LlmResilience;
 [JsonSerializable(typeof(ChatMessage))]
 [JsonSerializable(typeof(ChatToolCall))]
 [JsonSerializable(typeof(ChatRole))]
+[JsonSerializable(typeof(ChatFinishReason))]
 internal sealed partial class LlmJsonContext : JsonSerializerContext
 {
     /// <summary>

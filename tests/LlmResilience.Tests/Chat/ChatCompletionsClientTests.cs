@@ -18,7 +18,7 @@ public sealed class ChatCompletionsClientTests
         var completion = await client.CompleteAsync(request);
 
         Assert.Equal("Hello from FakeLlmServer.", completion.Content);
-        Assert.Equal("stop", completion.FinishReason);
+        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
         Assert.StartsWith("req_", completion.RequestId);
         Assert.NotNull(completion.Usage);
         Assert.True(completion.Usage!.TotalTokens > 0);

@@ -51,7 +51,7 @@ public sealed class StreamingTests
         var (chunks, text) = await ReadAllAsync(client.StreamAsync(request));
 
         Assert.Equal("Hello, world!", text);
-        Assert.Contains(chunks, c => c.FinishReason == "stop");
+        Assert.Contains(chunks, c => c.FinishReason == ChatFinishReason.Stop);
         Assert.NotNull(chunks[^1].Usage);
         var recorded = Assert.Single(server.Requests);
         Assert.True(recorded.IsStreaming);

@@ -17,7 +17,7 @@ public sealed class ChatChoice
 
     [JsonInclude]
     [JsonPropertyName("finish_reason")]
-    [JsonConverter(typeof(WellKnownStringConverter))]
+    [JsonConverter(typeof(FinishReasonStringConverter))]
     internal string? _finishReason;
 
     /// <summary>Gets the choice's position among <see cref="ChatCompletion.Choices"/>.</summary>
@@ -29,9 +29,14 @@ public sealed class ChatChoice
     public ChatResponseMessage Message { get => _message ??= new ChatResponseMessage(); init => _message = value; }
 
     /// <summary>
-    /// Gets why the model stopped: <c>"stop"</c> (a natural end or a stop sequence), <c>"length"</c> (the token limit),
-    /// <c>"tool_calls"</c>, <c>"content_filter"</c>; or <see langword="null"/>.
+    /// Gets why the model stopped: <see cref="ChatFinishReason.Stop"/> (a natural end or a stop sequence),
+    /// <see cref="ChatFinishReason.Length"/> (the token limit), <see cref="ChatFinishReason.ToolCalls"/>,
+    /// <see cref="ChatFinishReason.ContentFilter"/> or another reason; or <see langword="null"/> when the server sent none.
     /// </summary>
     [JsonIgnore]
-    public string? FinishReason { get => _finishReason; init => _finishReason = value; }
+    public ChatFinishReason? FinishReason
+    {
+        get => _finishReason is { } reason ? ChatFinishReason.FromWire(reason) : null;
+        init => _finishReason = value?.Value;
+    }
 }

@@ -17,7 +17,7 @@ public sealed class ChatChunkChoice
 
     [JsonInclude]
     [JsonPropertyName("finish_reason")]
-    [JsonConverter(typeof(WellKnownStringConverter))]
+    [JsonConverter(typeof(FinishReasonStringConverter))]
     internal string? _finishReason;
 
     /// <summary>Gets the choice this fragment belongs to.</summary>
@@ -28,7 +28,14 @@ public sealed class ChatChunkChoice
     [JsonIgnore]
     public ChatMessageDelta Delta { get => _delta ??= new ChatMessageDelta(); init => _delta = value; }
 
-    /// <summary>Gets why the choice ended, on its last chunk (<c>"stop"</c>, <c>"length"</c>, <c>"tool_calls"</c>, <c>"content_filter"</c>); otherwise <see langword="null"/>.</summary>
+    /// <summary>
+    /// Gets why the choice ended (<see cref="ChatFinishReason.Stop"/>, <see cref="ChatFinishReason.Length"/>,
+    /// <see cref="ChatFinishReason.ToolCalls"/>, …) on its last chunk; <see langword="null"/> on the chunks before.
+    /// </summary>
     [JsonIgnore]
-    public string? FinishReason { get => _finishReason; init => _finishReason = value; }
+    public ChatFinishReason? FinishReason
+    {
+        get => _finishReason is { } reason ? ChatFinishReason.FromWire(reason) : null;
+        init => _finishReason = value?.Value;
+    }
 }

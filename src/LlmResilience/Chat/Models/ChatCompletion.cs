@@ -103,7 +103,7 @@ public sealed class ChatCompletion
     [JsonIgnore]
     public string? Content => Choices is { Count: > 0 } choices ? choices[0].Message.Content : null;
 
-    /// <summary>Gets why the first choice ended (<c>"stop"</c>, <c>"length"</c>, <c>"tool_calls"</c>, <c>"content_filter"</c>), or <see langword="null"/>.</summary>
+    /// <summary>Gets why the first choice ended (<see cref="ChatFinishReason.Stop"/>, <see cref="ChatFinishReason.Length"/>, <see cref="ChatFinishReason.ToolCalls"/>, …), or <see langword="null"/>.</summary>
     [JsonIgnore]
-    public string? FinishReason => Choices is { Count: > 0 } choices ? choices[0].FinishReason : null;
+    public ChatFinishReason? FinishReason => Choices is { Count: > 0 } choices ? choices[0].FinishReason : null;
 }

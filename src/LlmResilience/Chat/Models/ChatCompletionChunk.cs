@@ -86,5 +86,5 @@ public sealed class ChatCompletionChunk
 
     /// <summary>Gets why the first choice ended, on its last chunk; otherwise <see langword="null"/>.</summary>
     [JsonIgnore]
-    public string? FinishReason => Choices is { Count: > 0 } choices ? choices[0].FinishReason : null;
+    public ChatFinishReason? FinishReason => Choices is { Count: > 0 } choices ? choices[0].FinishReason : null;
 }

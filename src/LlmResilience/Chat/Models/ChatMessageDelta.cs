@@ -8,7 +8,7 @@ public sealed class ChatMessageDelta
     // The JSON members: fields, not the init-only properties (see the remarks on LlmJsonContext).
     [JsonInclude]
     [JsonPropertyName("role")]
-    [JsonConverter(typeof(WellKnownStringConverter))]
+    [JsonConverter(typeof(RoleStringConverter))]
     internal string? _role;
 
     [JsonInclude]
@@ -27,9 +27,9 @@ public sealed class ChatMessageDelta
     [JsonPropertyName("reasoning_content")]
     internal string? _reasoningContent;
 
-    /// <summary>Gets the author, sent on the first chunk only (<c>"assistant"</c>).</summary>
+    /// <summary>Gets the author, sent on the first chunk only (<see cref="ChatRole.Assistant"/>); otherwise <see langword="null"/>.</summary>
     [JsonIgnore]
-    public string? Role { get => _role; init => _role = value; }
+    public ChatRole? Role { get => _role is { } role ? ChatRole.FromWire(role) : null; init => _role = value?.Value; }
 
     /// <summary>Gets the next fragment of text.</summary>
     [JsonIgnore]

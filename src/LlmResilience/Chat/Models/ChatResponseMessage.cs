@@ -8,7 +8,7 @@ public sealed class ChatResponseMessage
     // The JSON members: fields, not the init-only properties (see the remarks on LlmJsonContext).
     [JsonInclude]
     [JsonPropertyName("role")]
-    [JsonConverter(typeof(WellKnownStringConverter))]
+    [JsonConverter(typeof(RoleStringConverter))]
     internal string? _role;
 
     [JsonInclude]
@@ -27,9 +27,9 @@ public sealed class ChatResponseMessage
     [JsonPropertyName("reasoning_content")]
     internal string? _reasoningContent;
 
-    /// <summary>Gets the author, <c>"assistant"</c>.</summary>
+    /// <summary>Gets the author: <see cref="ChatRole.Assistant"/>, also when the server left the role out.</summary>
     [JsonIgnore]
-    public string Role { get => _role ?? "assistant"; init => _role = value; }
+    public ChatRole Role { get => _role is { } role ? ChatRole.FromWire(role) : ChatRole.Assistant; init => _role = value.Value; }
 
     /// <summary>Gets the text, or <see langword="null"/> when the model only called tools or refused.</summary>
     [JsonIgnore]
@@ -67,7 +67,7 @@ public sealed class ChatResponseMessage
             }
         }
 
-        return new ChatMessage(Role == "assistant" || string.IsNullOrWhiteSpace(Role) ? ChatRole.Assistant : new ChatRole(Role))
+        return new ChatMessage(string.IsNullOrEmpty(Role.Value) ? ChatRole.Assistant : Role)
         {
             Content = Content,
             Refusal = Refusal,
