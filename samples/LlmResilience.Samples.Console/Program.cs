@@ -4,6 +4,7 @@
 // With OPENAI_API_KEY set (and optionally LLM_BASE_URL, LLM_MODEL) it calls that endpoint instead.
 using System.Diagnostics;
 using LlmResilience;
+using LlmResilience.Chat;
 using LlmResilience.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

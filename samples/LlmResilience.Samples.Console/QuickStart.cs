@@ -1,5 +1,6 @@
-using LlmResilience;
-using Microsoft.Extensions.DependencyInjection;
+using LlmResilience;                            // IChatCompletionsClient, LlmClientOptions, LlmException
+using LlmResilience.Chat;                       // ChatCompletionRequest, ChatMessage and the other request/response models
+using Microsoft.Extensions.DependencyInjection; // AddChatCompletionsClient
 
 namespace LlmResilience.Samples.Console;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using LlmResilience.Chat;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
+using LlmResilience.Chat;
 using Microsoft.Extensions.DependencyInjection;
 using OpenAI;
 using OpenAI.Chat;
@@ -76,7 +77,7 @@ internal sealed class BenchClients : IDisposable
         _bareRequest = new BareRequest { Model = Payloads.Model, Messages = bareMessages };
         _bareStreamRequest = new BareRequest { Model = Payloads.Model, Messages = bareMessages, Stream = true };
         // As in the README's quick start: the client fills in its configured model.
-        _oursRequest = new ChatCompletionRequest([LlmResilience.ChatMessage.System(Payloads.SystemPrompt), LlmResilience.ChatMessage.User(Payloads.UserPrompt)]);
+        _oursRequest = new ChatCompletionRequest([LlmResilience.Chat.ChatMessage.System(Payloads.SystemPrompt), LlmResilience.Chat.ChatMessage.User(Payloads.UserPrompt)]);
         _sdkMessages = [new SystemChatMessage(Payloads.SystemPrompt), new UserChatMessage(Payloads.UserPrompt)];
     }
 

@@ -1,3 +1,4 @@
+using LlmResilience.Chat;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;

@@ -1,3 +1,5 @@
+using LlmResilience.Chat;
+
 namespace LlmResilience;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using LlmResilience.Chat;
+
 namespace LlmResilience;
 
 /// <summary>A client for OpenAI-compatible Chat Completions (<c>POST {BaseAddress}chat/completions</c>), resilient by construction.</summary>

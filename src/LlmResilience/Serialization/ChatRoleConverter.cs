@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LlmResilience.Chat;
 
 namespace LlmResilience;
 
@@ -10,7 +11,11 @@ internal sealed class ChatRoleConverter : JsonConverter<ChatRole>
 
     public override void Write(Utf8JsonWriter writer, ChatRole value, JsonSerializerOptions options) => writer.WriteStringValue(value.Value);
 
-    internal static ChatRole ReadRole(ref Utf8JsonReader reader)
+    internal static ChatRole ReadRole(ref Utf8JsonReader reader) =>
+        ReadRoleOrNull(ref reader) ?? throw new JsonException("A chat role must not be empty.");
+
+    /// <summary>Reads a role from a JSON string; <see langword="null"/> for an empty or white-space one.</summary>
+    internal static ChatRole? ReadRoleOrNull(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.String)
         {
@@ -43,11 +48,6 @@ internal sealed class ChatRoleConverter : JsonConverter<ChatRole>
         }
 
         var value = reader.GetString();
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            throw new JsonException("A chat role must not be empty.");
-        }
-
-        return new ChatRole(value);
+        return string.IsNullOrWhiteSpace(value) ? null : new ChatRole(value);
     }
 }

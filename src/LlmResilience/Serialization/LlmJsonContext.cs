@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LlmResilience.Chat;
 
 namespace LlmResilience;
 
@@ -11,11 +12,20 @@ namespace LlmResilience;
 /// <remarks>
 /// Polymorphic wire shapes have hand-written converters attached to their types: <see cref="ChatMessageConverter"/> (content as a
 /// string or an array), <see cref="ChatContentPartConverter"/>, <see cref="ChatToolChoiceConverter"/> (a string or an object),
-/// <see cref="ChatResponseFormatConverter"/> and <see cref="ChatRoleConverter"/>. Error bodies are read without a contract, by
+/// <see cref="ChatResponseFormatConverter"/>, <see cref="ChatRoleConverter"/> and <see cref="ChatFinishReasonConverter"/>
+/// (a response keeps its roles and finish reasons as the strings <see cref="RoleStringConverter"/> and
+/// <see cref="FinishReasonStringConverter"/> read). Error bodies are read without a contract, by
 /// <see cref="OpenAiErrorBody"/>, because their shape varies by provider.
 /// <para>
 /// Read responses and chunks with <c>Default</c>; write requests with <see cref="Relaxed"/>, which leaves quotes, <c>+</c> and
 /// non-ASCII text unescaped.
+/// </para>
+/// <para>
+/// The response models' public properties are init-only, and the generator would build every object with an init-only JSON
+/// property through its parameterized-constructor path, which boxes each number and allocates an argument state per object
+/// (about a quarter more per streamed chunk). Their JSON members are therefore internal fields (or, on the tool-call types,
+/// which requests write too, internal properties) marked <see cref="JsonIncludeAttribute"/>, and the public properties
+/// <see cref="JsonIgnoreAttribute"/>.
 /// </para>
 /// </remarks>
 [JsonSourceGenerationOptions(
@@ -29,6 +39,7 @@ namespace LlmResilience;
 [JsonSerializable(typeof(ChatMessage))]
 [JsonSerializable(typeof(ChatToolCall))]
 [JsonSerializable(typeof(ChatRole))]
+[JsonSerializable(typeof(ChatFinishReason))]
 internal sealed partial class LlmJsonContext : JsonSerializerContext
 {
     /// <summary>

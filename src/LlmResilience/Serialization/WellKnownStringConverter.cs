@@ -4,22 +4,20 @@ using System.Text.Json.Serialization;
 namespace LlmResilience;
 
 /// <summary>
-/// Reads the strings that repeat in every response and every streamed chunk (<c>"chat.completion.chunk"</c>, <c>"assistant"</c>,
-/// <c>"stop"</c>, …) as shared instances instead of allocating them again; any other value is read as usual.
+/// Reads the strings that repeat in every response and every streamed chunk (<c>"chat.completion.chunk"</c>, <c>"default"</c>,
+/// <c>"function"</c>, …) as shared instances instead of allocating them again; any other value is read as usual.
 /// </summary>
-/// <remarks>A long stream has one chunk per token, each naming its object type and most its finish reason and role.</remarks>
+/// <remarks>
+/// A long stream has one chunk per token, each naming its object type and most its service tier. Roles and finish reasons,
+/// which repeat as often, are read by <see cref="RoleStringConverter"/> and <see cref="FinishReasonStringConverter"/>, which
+/// share the strings of the named <see cref="Chat.ChatRole"/> and <see cref="Chat.ChatFinishReason"/> values the same way.
+/// </remarks>
 internal sealed class WellKnownStringConverter : JsonConverter<string>
 {
     private static readonly string[] s_values =
     [
         "chat.completion.chunk",
         "chat.completion",
-        "assistant",
-        "stop",
-        "length",
-        "tool_calls",
-        "content_filter",
-        "function_call",
         "function",
         "default",
         "auto",

@@ -1,3 +1,4 @@
+using LlmResilience.Chat;
 using System.Net;
 using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;

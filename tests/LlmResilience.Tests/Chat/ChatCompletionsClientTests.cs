@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmResilience.Chat;
 using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;
 using LlmResilience.Tests.Shared;
@@ -18,7 +19,7 @@ public sealed class ChatCompletionsClientTests
         var completion = await client.CompleteAsync(request);
 
         Assert.Equal("Hello from FakeLlmServer.", completion.Content);
-        Assert.Equal("stop", completion.FinishReason);
+        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
         Assert.StartsWith("req_", completion.RequestId);
         Assert.NotNull(completion.Usage);
         Assert.True(completion.Usage!.TotalTokens > 0);

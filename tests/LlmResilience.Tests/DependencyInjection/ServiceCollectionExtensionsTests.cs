@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net;
+using LlmResilience.Chat;
 using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;
 using Microsoft.Extensions.Configuration;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenAI;
 using OpenAI.Chat;
-using ChatMessage = LlmResilience.ChatMessage;
+using ChatMessage = LlmResilience.Chat.ChatMessage;
 
 namespace LlmResilience.Tests.DependencyInjection;
 

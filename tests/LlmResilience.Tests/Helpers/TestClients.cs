@@ -1,3 +1,4 @@
+using LlmResilience.Chat;
 using LlmResilience.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -2,27 +2,48 @@ using LlmResilience.Tests.Shared;
 
 namespace LlmResilience.Tests.Issues;
 
-/// <summary>The README's quick start must be the code the sample compiles (STYLE.md, rule 12).</summary>
+/// <summary>
+/// The README's snippets must be code that compiles (STYLE.md, rule 12): every line of each block appears, in order, in
+/// the file that compiles it.
+/// </summary>
 public sealed class QuickStartTests
 {
     [Fact]
     public void ReadmeQuickStart_IsCompiledInTheSample()
     {
+        AssertReadmeBlockIsCompiledIn("## Quick start", Path.Combine("samples", "LlmResilience.Samples.Console", "QuickStart.cs"));
+    }
+
+    [Fact]
+    public void ReadmeOpenAiSdkSnippet_IsCompiledInATest()
+    {
+        AssertReadmeBlockIsCompiledIn("Already using the official OpenAI SDK", Path.Combine("tests", "LlmResilience.Tests", "Issues", "OpenAiSdkBesideLlmResilienceTests.cs"));
+    }
+
+    [Fact]
+    public void ReadmeFakeLlmServerSnippet_IsCompiledInATest()
+    {
+        AssertReadmeBlockIsCompiledIn("## FakeLlmServer in your tests", Path.Combine("tests", "LlmResilience.Tests", "Issues", "ReadmeFakeLlmServerTests.cs"));
+    }
+
+    private static void AssertReadmeBlockIsCompiledIn(string marker, string relativePath)
+    {
         var root = RepositoryPaths.Root();
         var readme = File.ReadAllText(Path.Combine(root, "README.md"));
-        var start = readme.IndexOf("## Quick start", StringComparison.Ordinal);
+        var start = readme.IndexOf(marker, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"README has no \"{marker}\".");
         var blockStart = readme.IndexOf("```csharp", start, StringComparison.Ordinal) + "```csharp".Length;
         var blockEnd = readme.IndexOf("```", blockStart, StringComparison.Ordinal);
         var readmeLines = Normalize(readme[blockStart..blockEnd]);
-        var sample = Normalize(File.ReadAllText(Path.Combine(root, "samples", "LlmResilience.Samples.Console", "QuickStart.cs"))
+        var compiled = Normalize(File.ReadAllText(Path.Combine(root, relativePath))
             .Replace("System.Console.", "Console.", StringComparison.Ordinal));
 
         Assert.NotEmpty(readmeLines);
         var position = 0;
         foreach (var line in readmeLines)
         {
-            var found = sample.IndexOf(line, position);
-            Assert.True(found >= 0, $"README quick-start line not found (in order) in QuickStart.cs: {line}");
+            var found = compiled.IndexOf(line, position);
+            Assert.True(found >= 0, $"README line after \"{marker}\" not found (in order) in {relativePath}: {line}");
             position = found + 1;
         }
     }

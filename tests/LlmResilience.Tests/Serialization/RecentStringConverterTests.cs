@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using LlmResilience.Chat;
 
 namespace LlmResilience.Tests.Serialization;
 

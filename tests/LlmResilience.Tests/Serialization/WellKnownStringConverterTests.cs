@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using LlmResilience.Chat;
 
 namespace LlmResilience.Tests.Serialization;
 
@@ -15,25 +16,30 @@ public sealed class WellKnownStringConverterTests
 
         Assert.Same(first.Object, second.Object);
         Assert.Same(first.ServiceTier, second.ServiceTier);
-        Assert.Same(first.FinishReason, second.FinishReason);
-        Assert.Same(first.Choices[0].Message.Role, second.Choices[0].Message.Role);
+
+        // Roles and finish reasons are structs now; their converters hand out the named values, whose strings are shared.
+        Assert.Same(first.FinishReason!.Value.Value, second.FinishReason!.Value.Value);
+        Assert.Same(ChatFinishReason.Stop.Value, first.FinishReason.Value.Value);
+        Assert.Same(ChatRole.Assistant.Value, first.Choices[0].Message.Role.Value);
+        Assert.Same(ChatRole.Assistant.Value, second.Choices[0].Message.Role.Value);
     }
 
     [Fact]
     public void Read_OtherOrEscapedValues_ReadsThemAsUsual()
     {
-        var other = Deserialize("""{"object":"chat.completion.v2","choices":[{"finish_reason":"stop_sequence"}]}""");
-        var escaped = Deserialize("""{"object":"chat.completion","choices":[{"finish_reason":"\u0073top"}]}""");
+        var other = Deserialize("""{"object":"chat.completion.v2","service_tier":"batch"}""");
+        var escaped = Deserialize("""{"object":"chat.\u0063ompletion","service_tier":"\u0064efault"}""");
 
         Assert.Equal("chat.completion.v2", other.Object);
-        Assert.Equal("stop_sequence", other.FinishReason);
-        Assert.Equal("stop", escaped.FinishReason);
+        Assert.Equal("batch", other.ServiceTier);
+        Assert.Equal("chat.completion", escaped.Object);
+        Assert.Equal("default", escaped.ServiceTier);
     }
 
     [Fact]
     public void Read_Null_ReadsNull()
     {
-        Assert.Null(Deserialize("""{"choices":[{"finish_reason":null}]}""").FinishReason);
+        Assert.Null(Deserialize("""{"service_tier":null}""").ServiceTier);
     }
 
     private static ChatCompletion Deserialize(string json) =>

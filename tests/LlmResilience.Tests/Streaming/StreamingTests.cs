@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using LlmResilience.Chat;
 using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;
 using Microsoft.AspNetCore.Http;
@@ -50,7 +51,7 @@ public sealed class StreamingTests
         var (chunks, text) = await ReadAllAsync(client.StreamAsync(request));
 
         Assert.Equal("Hello, world!", text);
-        Assert.Contains(chunks, c => c.FinishReason == "stop");
+        Assert.Contains(chunks, c => c.FinishReason == ChatFinishReason.Stop);
         Assert.NotNull(chunks[^1].Usage);
         var recorded = Assert.Single(server.Requests);
         Assert.True(recorded.IsStreaming);

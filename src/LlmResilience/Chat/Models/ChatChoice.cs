@@ -1,21 +1,42 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>One answer of a <see cref="ChatCompletion"/>.</summary>
 public sealed class ChatChoice
 {
-    /// <summary>Gets or sets the choice's position among <see cref="ChatCompletion.Choices"/>.</summary>
+    // The JSON members: fields, not the init-only properties (see the remarks on LlmJsonContext).
+    [JsonInclude]
+    [JsonPropertyName("index")]
     [JsonConverter(typeof(NullAsZeroInt32Converter))]
-    public int Index { get; set; }
+    internal int _index;
 
-    /// <summary>Gets or sets the message the model wrote.</summary>
-    public ChatResponseMessage Message { get => field ??= new ChatResponseMessage(); set; }
+    [JsonInclude]
+    [JsonPropertyName("message")]
+    internal ChatResponseMessage? _message;
+
+    [JsonInclude]
+    [JsonPropertyName("finish_reason")]
+    [JsonConverter(typeof(FinishReasonStringConverter))]
+    internal string? _finishReason;
+
+    /// <summary>Gets the choice's position among <see cref="ChatCompletion.Choices"/>.</summary>
+    [JsonIgnore]
+    public int Index { get => _index; init => _index = value; }
+
+    /// <summary>Gets the message the model wrote.</summary>
+    [JsonIgnore]
+    public ChatResponseMessage Message { get => _message ??= new ChatResponseMessage(); init => _message = value; }
 
     /// <summary>
-    /// Gets or sets why the model stopped: <c>"stop"</c> (a natural end or a stop sequence), <c>"length"</c> (the token limit),
-    /// <c>"tool_calls"</c>, <c>"content_filter"</c>; or <see langword="null"/>.
+    /// Gets why the model stopped: <see cref="ChatFinishReason.Stop"/> (a natural end or a stop sequence),
+    /// <see cref="ChatFinishReason.Length"/> (the token limit), <see cref="ChatFinishReason.ToolCalls"/>,
+    /// <see cref="ChatFinishReason.ContentFilter"/> or another reason; or <see langword="null"/> when the server sent none.
     /// </summary>
-    [JsonConverter(typeof(WellKnownStringConverter))]
-    public string? FinishReason { get; set; }
+    [JsonIgnore]
+    public ChatFinishReason? FinishReason
+    {
+        get => _finishReason is { } reason ? ChatFinishReason.FromWire(reason) : null;
+        init => _finishReason = value?.Value;
+    }
 }

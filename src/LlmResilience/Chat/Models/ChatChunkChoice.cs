@@ -1,18 +1,41 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>The fragment of one choice in a <see cref="ChatCompletionChunk"/>.</summary>
 public sealed class ChatChunkChoice
 {
-    /// <summary>Gets or sets the choice this fragment belongs to.</summary>
+    // The JSON members: fields, not the init-only properties (see the remarks on LlmJsonContext).
+    [JsonInclude]
+    [JsonPropertyName("index")]
     [JsonConverter(typeof(NullAsZeroInt32Converter))]
-    public int Index { get; set; }
+    internal int _index;
 
-    /// <summary>Gets or sets what this chunk adds to the choice's message.</summary>
-    public ChatMessageDelta Delta { get => field ??= new ChatMessageDelta(); set; }
+    [JsonInclude]
+    [JsonPropertyName("delta")]
+    internal ChatMessageDelta? _delta;
 
-    /// <summary>Gets or sets why the choice ended, on its last chunk (<c>"stop"</c>, <c>"length"</c>, <c>"tool_calls"</c>, <c>"content_filter"</c>); otherwise <see langword="null"/>.</summary>
-    [JsonConverter(typeof(WellKnownStringConverter))]
-    public string? FinishReason { get; set; }
+    [JsonInclude]
+    [JsonPropertyName("finish_reason")]
+    [JsonConverter(typeof(FinishReasonStringConverter))]
+    internal string? _finishReason;
+
+    /// <summary>Gets the choice this fragment belongs to.</summary>
+    [JsonIgnore]
+    public int Index { get => _index; init => _index = value; }
+
+    /// <summary>Gets what this chunk adds to the choice's message.</summary>
+    [JsonIgnore]
+    public ChatMessageDelta Delta { get => _delta ??= new ChatMessageDelta(); init => _delta = value; }
+
+    /// <summary>
+    /// Gets why the choice ended (<see cref="ChatFinishReason.Stop"/>, <see cref="ChatFinishReason.Length"/>,
+    /// <see cref="ChatFinishReason.ToolCalls"/>, …) on its last chunk; <see langword="null"/> on the chunks before.
+    /// </summary>
+    [JsonIgnore]
+    public ChatFinishReason? FinishReason
+    {
+        get => _finishReason is { } reason ? ChatFinishReason.FromWire(reason) : null;
+        init => _finishReason = value?.Value;
+    }
 }

@@ -1,25 +1,67 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>A response of the Chat Completions endpoint (<c>"object":"chat.completion"</c>).</summary>
-/// <remarks>Fields a server leaves out or sends as <c>null</c> read as empty; fields this type does not model are skipped.</remarks>
+/// <remarks>
+/// Fields a server leaves out or sends as <c>null</c> read as empty; fields this type does not model are skipped. The
+/// properties are init-only: a completion is what the server said, and an object initializer still builds one for a fake.
+/// </remarks>
 public sealed class ChatCompletion
 {
-    /// <summary>Gets or sets the completion's id, for example <c>"chatcmpl-…"</c>.</summary>
-    public string Id { get => field ?? string.Empty; set; }
-
-    /// <summary>Gets or sets the object type, <c>"chat.completion"</c>.</summary>
-    [JsonConverter(typeof(WellKnownStringConverter))]
-    public string Object { get => field ?? string.Empty; set; }
-
     // The largest Unix time DateTimeOffset holds (9999-12-31T23:59:59Z), in seconds and in milliseconds.
     private const long MaxUnixSeconds = 253_402_300_799;
     private const long MaxUnixMilliseconds = 253_402_300_799_999;
 
-    /// <summary>Gets or sets when the completion was created, in seconds since the Unix epoch.</summary>
+    // The JSON members: fields, not the init-only properties (see the remarks on LlmJsonContext).
+    [JsonInclude]
+    [JsonPropertyName("id")]
+    internal string? _id;
+
+    [JsonInclude]
+    [JsonPropertyName("object")]
+    [JsonConverter(typeof(WellKnownStringConverter))]
+    internal string? _object;
+
+    [JsonInclude]
+    [JsonPropertyName("created")]
     [JsonConverter(typeof(NullAsZeroInt64Converter))]
-    public long Created { get; set; }
+    internal long _created;
+
+    [JsonInclude]
+    [JsonPropertyName("model")]
+    [JsonConverter(typeof(RecentStringConverter))]
+    internal string? _model;
+
+    [JsonInclude]
+    [JsonPropertyName("choices")]
+    internal IReadOnlyList<ChatChoice>? _choices;
+
+    [JsonInclude]
+    [JsonPropertyName("usage")]
+    internal ChatUsage? _usage;
+
+    [JsonInclude]
+    [JsonPropertyName("system_fingerprint")]
+    [JsonConverter(typeof(RecentStringConverter))]
+    internal string? _systemFingerprint;
+
+    [JsonInclude]
+    [JsonPropertyName("service_tier")]
+    [JsonConverter(typeof(WellKnownStringConverter))]
+    internal string? _serviceTier;
+
+    /// <summary>Gets the completion's id, for example <c>"chatcmpl-…"</c>.</summary>
+    [JsonIgnore]
+    public string Id { get => _id ?? string.Empty; init => _id = value; }
+
+    /// <summary>Gets the object type, <c>"chat.completion"</c>.</summary>
+    [JsonIgnore]
+    public string Object { get => _object ?? string.Empty; init => _object = value; }
+
+    /// <summary>Gets when the completion was created, in seconds since the Unix epoch.</summary>
+    [JsonIgnore]
+    public long Created { get => _created; init => _created = value; }
 
     /// <summary>
     /// Gets when the completion was created (<see cref="Created"/> as a date). A value too large for seconds is taken as
@@ -33,23 +75,25 @@ public sealed class ChatCompletion
         _ => DateTimeOffset.UnixEpoch,
     };
 
-    /// <summary>Gets or sets the model that answered, which may name a dated snapshot of the model requested.</summary>
-    [JsonConverter(typeof(RecentStringConverter))]
-    public string Model { get => field ?? string.Empty; set; }
+    /// <summary>Gets the model that answered, which may name a dated snapshot of the model requested.</summary>
+    [JsonIgnore]
+    public string Model { get => _model ?? string.Empty; init => _model = value; }
 
-    /// <summary>Gets or sets the answers; one unless the request asked for more with <see cref="ChatCompletionRequest.N"/>.</summary>
-    public IReadOnlyList<ChatChoice> Choices { get => field ?? []; set; }
+    /// <summary>Gets the answers; one unless the request asked for more with <see cref="ChatCompletionRequest.N"/>.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<ChatChoice> Choices { get => _choices ?? []; init => _choices = value; }
 
-    /// <summary>Gets or sets the tokens the call used, or <see langword="null"/> when the server did not say.</summary>
-    public ChatUsage? Usage { get; set; }
+    /// <summary>Gets the tokens the call used, or <see langword="null"/> when the server did not say.</summary>
+    [JsonIgnore]
+    public ChatUsage? Usage { get => _usage; init => _usage = value; }
 
-    /// <summary>Gets or sets the fingerprint of the backend configuration, which changes when a deterministic <see cref="ChatCompletionRequest.Seed"/> may give different results.</summary>
-    [JsonConverter(typeof(RecentStringConverter))]
-    public string? SystemFingerprint { get; set; }
+    /// <summary>Gets the fingerprint of the backend configuration, which changes when a deterministic <see cref="ChatCompletionRequest.Seed"/> may give different results.</summary>
+    [JsonIgnore]
+    public string? SystemFingerprint { get => _systemFingerprint; init => _systemFingerprint = value; }
 
-    /// <summary>Gets or sets the processing tier that served the request, for example <c>"default"</c> or <c>"flex"</c>.</summary>
-    [JsonConverter(typeof(WellKnownStringConverter))]
-    public string? ServiceTier { get; set; }
+    /// <summary>Gets the processing tier that served the request, for example <c>"default"</c> or <c>"flex"</c>.</summary>
+    [JsonIgnore]
+    public string? ServiceTier { get => _serviceTier; init => _serviceTier = value; }
 
     /// <summary>Gets the id the server gave the HTTP request (its <c>x-request-id</c> header), for support tickets and logs; not part of the JSON.</summary>
     [JsonIgnore]
@@ -59,7 +103,7 @@ public sealed class ChatCompletion
     [JsonIgnore]
     public string? Content => Choices is { Count: > 0 } choices ? choices[0].Message.Content : null;
 
-    /// <summary>Gets why the first choice ended (<c>"stop"</c>, <c>"length"</c>, <c>"tool_calls"</c>, <c>"content_filter"</c>), or <see langword="null"/>.</summary>
+    /// <summary>Gets why the first choice ended (<see cref="ChatFinishReason.Stop"/>, <see cref="ChatFinishReason.Length"/>, <see cref="ChatFinishReason.ToolCalls"/>, …), or <see langword="null"/>.</summary>
     [JsonIgnore]
-    public string? FinishReason => Choices is { Count: > 0 } choices ? choices[0].FinishReason : null;
+    public ChatFinishReason? FinishReason => Choices is { Count: > 0 } choices ? choices[0].FinishReason : null;
 }

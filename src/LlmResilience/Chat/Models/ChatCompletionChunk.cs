@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// One server-sent event of a streamed completion (<c>"object":"chat.completion.chunk"</c>): a fragment of each choice, and on
@@ -9,35 +9,76 @@ namespace LlmResilience;
 /// <remarks>Fields a server leaves out or sends as <c>null</c> read as empty; fields this type does not model are skipped.</remarks>
 public sealed class ChatCompletionChunk
 {
-    /// <summary>Gets or sets the completion's id, the same on every chunk of the stream.</summary>
+    // The JSON members: fields, not the init-only properties (see the remarks on LlmJsonContext).
+    [JsonInclude]
+    [JsonPropertyName("id")]
     [JsonConverter(typeof(RecentStringConverter))]
-    public string Id { get => field ?? string.Empty; set; }
+    internal string? _id;
 
-    /// <summary>Gets or sets the object type, <c>"chat.completion.chunk"</c>.</summary>
+    [JsonInclude]
+    [JsonPropertyName("object")]
     [JsonConverter(typeof(WellKnownStringConverter))]
-    public string Object { get => field ?? string.Empty; set; }
+    internal string? _object;
 
-    /// <summary>Gets or sets when the completion was created, in seconds since the Unix epoch; the same on every chunk.</summary>
+    [JsonInclude]
+    [JsonPropertyName("created")]
     [JsonConverter(typeof(NullAsZeroInt64Converter))]
-    public long Created { get; set; }
+    internal long _created;
 
-    /// <summary>Gets or sets the model that answers.</summary>
+    [JsonInclude]
+    [JsonPropertyName("model")]
     [JsonConverter(typeof(RecentStringConverter))]
-    public string Model { get => field ?? string.Empty; set; }
+    internal string? _model;
 
-    /// <summary>Gets or sets the fingerprint of the backend configuration.</summary>
+    [JsonInclude]
+    [JsonPropertyName("system_fingerprint")]
     [JsonConverter(typeof(RecentStringConverter))]
-    public string? SystemFingerprint { get; set; }
+    internal string? _systemFingerprint;
 
-    /// <summary>Gets or sets the processing tier that serves the request.</summary>
+    [JsonInclude]
+    [JsonPropertyName("service_tier")]
     [JsonConverter(typeof(WellKnownStringConverter))]
-    public string? ServiceTier { get; set; }
+    internal string? _serviceTier;
 
-    /// <summary>Gets or sets the fragments of the choices; empty on the usage chunk (and on Azure's first, content-filter chunk).</summary>
-    public IReadOnlyList<ChatChunkChoice> Choices { get => field ?? []; set; }
+    [JsonInclude]
+    [JsonPropertyName("choices")]
+    internal IReadOnlyList<ChatChunkChoice>? _choices;
 
-    /// <summary>Gets or sets the tokens the call used: only on the last chunk, and only with <see cref="ChatStreamOptions.IncludeUsage"/>.</summary>
-    public ChatUsage? Usage { get; set; }
+    [JsonInclude]
+    [JsonPropertyName("usage")]
+    internal ChatUsage? _usage;
+
+    /// <summary>Gets the completion's id, the same on every chunk of the stream.</summary>
+    [JsonIgnore]
+    public string Id { get => _id ?? string.Empty; init => _id = value; }
+
+    /// <summary>Gets the object type, <c>"chat.completion.chunk"</c>.</summary>
+    [JsonIgnore]
+    public string Object { get => _object ?? string.Empty; init => _object = value; }
+
+    /// <summary>Gets when the completion was created, in seconds since the Unix epoch; the same on every chunk.</summary>
+    [JsonIgnore]
+    public long Created { get => _created; init => _created = value; }
+
+    /// <summary>Gets the model that answers.</summary>
+    [JsonIgnore]
+    public string Model { get => _model ?? string.Empty; init => _model = value; }
+
+    /// <summary>Gets the fingerprint of the backend configuration.</summary>
+    [JsonIgnore]
+    public string? SystemFingerprint { get => _systemFingerprint; init => _systemFingerprint = value; }
+
+    /// <summary>Gets the processing tier that serves the request.</summary>
+    [JsonIgnore]
+    public string? ServiceTier { get => _serviceTier; init => _serviceTier = value; }
+
+    /// <summary>Gets the fragments of the choices; empty on the usage chunk (and on Azure's first, content-filter chunk).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<ChatChunkChoice> Choices { get => _choices ?? []; init => _choices = value; }
+
+    /// <summary>Gets the tokens the call used: only on the last chunk, and only with <see cref="ChatStreamOptions.IncludeUsage"/>.</summary>
+    [JsonIgnore]
+    public ChatUsage? Usage { get => _usage; init => _usage = value; }
 
     /// <summary>Gets the first choice's fragment of text, or <see langword="null"/> when this chunk carries none.</summary>
     [JsonIgnore]
@@ -45,5 +86,5 @@ public sealed class ChatCompletionChunk
 
     /// <summary>Gets why the first choice ended, on its last chunk; otherwise <see langword="null"/>.</summary>
     [JsonIgnore]
-    public string? FinishReason => Choices is { Count: > 0 } choices ? choices[0].FinishReason : null;
+    public ChatFinishReason? FinishReason => Choices is { Count: > 0 } choices ? choices[0].FinishReason : null;
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// A request to the Chat Completions endpoint (<c>POST /v1/chat/completions</c>). Properties left <see langword="null"/>

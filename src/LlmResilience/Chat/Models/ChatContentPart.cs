@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// One part of a multi-part user message: a text part (<c>{"type":"text","text":…}</c>) or an image part

@@ -1,14 +1,31 @@
-namespace LlmResilience;
+using System.Text.Json.Serialization;
+
+namespace LlmResilience.Chat;
 
 /// <summary>The function a <see cref="ChatToolCall"/> called, and its arguments.</summary>
 public sealed class ChatFunctionCall
 {
-    /// <summary>Gets or sets the function's name.</summary>
-    public string Name { get => field ?? string.Empty; set; }
+    private string? _name;
+    private string? _arguments;
+
+    /// <summary>Gets the function's name.</summary>
+    [JsonIgnore]
+    public string Name { get => _name ?? string.Empty; init => _name = value; }
 
     /// <summary>
-    /// Gets or sets the arguments as the model wrote them: JSON text that usually, but not always, matches the function's schema.
+    /// Gets the arguments as the model wrote them: JSON text that usually, but not always, matches the function's schema.
     /// Validate it before use.
     /// </summary>
-    public string Arguments { get => field ?? string.Empty; set; }
+    [JsonIgnore]
+    public string Arguments { get => _arguments ?? string.Empty; init => _arguments = value; }
+
+    // The JSON members, not the init-only properties (see the remarks on LlmJsonContext). Requests replay tool calls, so
+    // these write what the properties read, defaults included.
+    [JsonInclude]
+    [JsonPropertyName("name")]
+    internal string WireName { get => Name; set => _name = value; }
+
+    [JsonInclude]
+    [JsonPropertyName("arguments")]
+    internal string WireArguments { get => Arguments; set => _arguments = value; }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>A function the model may call: its name, description and the JSON schema of its arguments.</summary>
 public sealed class ChatFunctionDefinition

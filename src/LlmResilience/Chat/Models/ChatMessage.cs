@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// A message of a chat-completion request: a role with text (<see cref="Content"/>) or parts (<see cref="ContentParts"/>),

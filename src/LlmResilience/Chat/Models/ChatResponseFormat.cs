@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// The format the model must answer in: <see cref="Text"/> (<c>{"type":"text"}</c>), <see cref="JsonObject"/> (<c>{"type":"json_object"}</c>)

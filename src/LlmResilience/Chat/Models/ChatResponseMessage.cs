@@ -1,28 +1,54 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>The message of a <see cref="ChatChoice"/>: the model's text, refusal or tool calls.</summary>
 public sealed class ChatResponseMessage
 {
-    /// <summary>Gets or sets the author, <c>"assistant"</c>.</summary>
-    [JsonConverter(typeof(WellKnownStringConverter))]
-    public string Role { get => field ?? "assistant"; set; }
+    // The JSON members: fields, not the init-only properties (see the remarks on LlmJsonContext).
+    [JsonInclude]
+    [JsonPropertyName("role")]
+    [JsonConverter(typeof(RoleStringConverter))]
+    internal string? _role;
 
-    /// <summary>Gets or sets the text, or <see langword="null"/> when the model only called tools or refused.</summary>
-    public string? Content { get; set; }
+    [JsonInclude]
+    [JsonPropertyName("content")]
+    internal string? _content;
 
-    /// <summary>Gets or sets the model's refusal to answer, or <see langword="null"/>.</summary>
-    public string? Refusal { get; set; }
+    [JsonInclude]
+    [JsonPropertyName("refusal")]
+    internal string? _refusal;
 
-    /// <summary>Gets or sets the tools the model called, or <see langword="null"/> for none.</summary>
-    public IReadOnlyList<ChatToolCall>? ToolCalls { get; set; }
+    [JsonInclude]
+    [JsonPropertyName("tool_calls")]
+    internal IReadOnlyList<ChatToolCall>? _toolCalls;
+
+    [JsonInclude]
+    [JsonPropertyName("reasoning_content")]
+    internal string? _reasoningContent;
+
+    /// <summary>Gets the author: <see cref="ChatRole.Assistant"/>, also when the server left the role out.</summary>
+    [JsonIgnore]
+    public ChatRole Role { get => _role is { } role ? ChatRole.FromWire(role) : ChatRole.Assistant; init => _role = value.Value; }
+
+    /// <summary>Gets the text, or <see langword="null"/> when the model only called tools or refused.</summary>
+    [JsonIgnore]
+    public string? Content { get => _content; init => _content = value; }
+
+    /// <summary>Gets the model's refusal to answer, or <see langword="null"/>.</summary>
+    [JsonIgnore]
+    public string? Refusal { get => _refusal; init => _refusal = value; }
+
+    /// <summary>Gets the tools the model called, or <see langword="null"/> for none.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<ChatToolCall>? ToolCalls { get => _toolCalls; init => _toolCalls = value; }
 
     /// <summary>
-    /// Gets or sets the reasoning text some OpenAI-compatible servers return beside the answer (DeepSeek and vLLM's
+    /// Gets the reasoning text some OpenAI-compatible servers return beside the answer (DeepSeek and vLLM's
     /// <c>"reasoning_content"</c>); OpenAI does not send it.
     /// </summary>
-    public string? ReasoningContent { get; set; }
+    [JsonIgnore]
+    public string? ReasoningContent { get => _reasoningContent; init => _reasoningContent = value; }
 
     /// <summary>
     /// Creates the request message that replays this one, to append to the conversation before the next turn (for example
@@ -41,7 +67,7 @@ public sealed class ChatResponseMessage
             }
         }
 
-        return new ChatMessage(Role == "assistant" || string.IsNullOrWhiteSpace(Role) ? ChatRole.Assistant : new ChatRole(Role))
+        return new ChatMessage(string.IsNullOrEmpty(Role.Value) ? ChatRole.Assistant : Role)
         {
             Content = Content,
             Refusal = Refusal,

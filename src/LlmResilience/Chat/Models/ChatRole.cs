@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// The author of a <see cref="ChatMessage"/>: <c>system</c>, <c>developer</c>, <c>user</c>, <c>assistant</c> or <c>tool</c>,
@@ -20,6 +20,9 @@ public readonly struct ChatRole : IEquatable<ChatRole>
         ArgumentException.ThrowIfNullOrWhiteSpace(value);
         _value = value;
     }
+
+    // For a value the JSON converters already checked, or one taken from another role (empty for default); not checked again.
+    private ChatRole(string value, bool _) => _value = value;
 
     /// <summary>Gets the role that sets the model's behaviour (<c>"system"</c>).</summary>
     public static ChatRole System { get; } = new("system");
@@ -63,4 +66,7 @@ public readonly struct ChatRole : IEquatable<ChatRole>
     /// <summary>Returns the role's wire name.</summary>
     /// <returns>The value of <see cref="Value"/>.</returns>
     public override string ToString() => Value;
+
+    /// <summary>Wraps the string a response model keeps (see <see cref="RoleStringConverter"/>).</summary>
+    internal static ChatRole FromWire(string value) => new(value, false);
 }

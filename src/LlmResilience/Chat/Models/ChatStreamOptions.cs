@@ -1,4 +1,4 @@
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>Options of a streamed completion (the wire's <c>"stream_options"</c>).</summary>
 public sealed class ChatStreamOptions

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>A tool the model may call: on the wire <c>{"type":"function","function":{…}}</c>. Create one with <see cref="Function"/>.</summary>
 public sealed class ChatTool

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// A call of a tool by the model: on the wire <c>{"id":…,"type":"function","function":{"name":…,"arguments":…}}</c>.
@@ -11,15 +11,35 @@ public sealed class ChatToolCall
 {
     internal const string FunctionType = "function";
 
-    /// <summary>Gets or sets the call's id, which the tool message answering it repeats in <see cref="ChatMessage.ToolCallId"/>.</summary>
-    public string Id { get => field ?? string.Empty; set; }
+    private string? _id;
+    private string? _type;
+    private ChatFunctionCall? _functionCall;
 
-    /// <summary>Gets or sets the call's type; <c>"function"</c>.</summary>
-    public string Type { get => field ?? FunctionType; set; }
+    /// <summary>Gets the call's id, which the tool message answering it repeats in <see cref="ChatMessage.ToolCallId"/>.</summary>
+    [JsonIgnore]
+    public string Id { get => _id ?? string.Empty; init => _id = value; }
 
-    /// <summary>Gets or sets the function called and its arguments (the wire's <c>"function"</c>).</summary>
+    /// <summary>Gets the call's type; <c>"function"</c>.</summary>
+    [JsonIgnore]
+    public string Type { get => _type ?? FunctionType; init => _type = value; }
+
+    /// <summary>Gets the function called and its arguments (the wire's <c>"function"</c>).</summary>
+    [JsonIgnore]
+    public ChatFunctionCall FunctionCall { get => _functionCall ??= new ChatFunctionCall(); init => _functionCall = value; }
+
+    // The JSON members, not the init-only properties (see the remarks on LlmJsonContext). Requests replay tool calls, so
+    // these write what the properties read, defaults included.
+    [JsonInclude]
+    [JsonPropertyName("id")]
+    internal string WireId { get => Id; set => _id = value; }
+
+    [JsonInclude]
+    [JsonPropertyName("type")]
+    internal string WireType { get => Type; set => _type = value; }
+
+    [JsonInclude]
     [JsonPropertyName("function")]
-    public ChatFunctionCall FunctionCall { get => field ??= new ChatFunctionCall(); set; }
+    internal ChatFunctionCall WireFunctionCall { get => FunctionCall; set => _functionCall = value; }
 
     /// <summary>Creates a function call.</summary>
     /// <param name="id">The call's id.</param>

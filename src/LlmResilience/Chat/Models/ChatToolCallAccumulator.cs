@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// Combines the fragments of streamed tool calls (<see cref="ChatMessageDelta.ToolCalls"/>) into complete <see cref="ChatToolCall"/>s.

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// A fragment of a streamed tool call. The first fragment of a call carries <see cref="Index"/>, <see cref="Id"/>,
@@ -8,18 +8,38 @@ namespace LlmResilience;
 /// </summary>
 public sealed class ChatToolCallDelta
 {
-    /// <summary>Gets or sets the position of the call this fragment belongs to, which ties the fragments of one call together.</summary>
+    // The JSON members: fields, not the init-only properties (see the remarks on LlmJsonContext).
+    [JsonInclude]
+    [JsonPropertyName("index")]
     [JsonConverter(typeof(NullAsZeroInt32Converter))]
-    public int Index { get; set; }
+    internal int _index;
 
-    /// <summary>Gets or sets the call's id, on its first fragment.</summary>
-    public string? Id { get; set; }
+    [JsonInclude]
+    [JsonPropertyName("id")]
+    internal string? _id;
 
-    /// <summary>Gets or sets the call's type (<c>"function"</c>), on its first fragment.</summary>
+    [JsonInclude]
+    [JsonPropertyName("type")]
     [JsonConverter(typeof(WellKnownStringConverter))]
-    public string? Type { get; set; }
+    internal string? _type;
 
-    /// <summary>Gets or sets the fragment of the function's name and arguments (the wire's <c>"function"</c>).</summary>
+    [JsonInclude]
     [JsonPropertyName("function")]
-    public ChatFunctionCallDelta? FunctionCall { get; set; }
+    internal ChatFunctionCallDelta? _functionCall;
+
+    /// <summary>Gets the position of the call this fragment belongs to, which ties the fragments of one call together.</summary>
+    [JsonIgnore]
+    public int Index { get => _index; init => _index = value; }
+
+    /// <summary>Gets the call's id, on its first fragment.</summary>
+    [JsonIgnore]
+    public string? Id { get => _id; init => _id = value; }
+
+    /// <summary>Gets the call's type (<c>"function"</c>), on its first fragment.</summary>
+    [JsonIgnore]
+    public string? Type { get => _type; init => _type = value; }
+
+    /// <summary>Gets the fragment of the function's name and arguments (the wire's <c>"function"</c>).</summary>
+    [JsonIgnore]
+    public ChatFunctionCallDelta? FunctionCall { get => _functionCall; init => _functionCall = value; }
 }

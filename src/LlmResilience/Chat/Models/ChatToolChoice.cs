@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace LlmResilience;
+namespace LlmResilience.Chat;
 
 /// <summary>
 /// Whether and which tool the model must call: <see cref="Auto"/>, <see cref="None"/> and <see cref="Required"/> are written

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using LlmResilience.Chat;
 
 namespace LlmResilience.Tests.Chat.Models;
 
@@ -34,7 +35,7 @@ public sealed class ChatCompletionChunkTests
         var choice = Assert.Single(chunk.Choices);
         Assert.Equal(0, choice.Index);
         Assert.Null(choice.FinishReason);
-        Assert.Equal("assistant", choice.Delta.Role);
+        Assert.Equal(ChatRole.Assistant, choice.Delta.Role);
         Assert.Equal(string.Empty, choice.Delta.Content);
         Assert.Null(choice.Delta.Refusal);
         Assert.Null(choice.Delta.ToolCalls);
@@ -57,7 +58,7 @@ public sealed class ChatCompletionChunkTests
     {
         var chunk = Deserialize(FinishChunk);
 
-        Assert.Equal("stop", chunk.FinishReason);
+        Assert.Equal(ChatFinishReason.Stop, chunk.FinishReason);
         Assert.Null(chunk.ContentDelta);
         Assert.Null(chunk.Choices[0].Delta.Content);
     }
@@ -102,7 +103,7 @@ public sealed class ChatCompletionChunkTests
 
         Assert.Empty(azure.Choices);
         Assert.Null(azure.ContentDelta);
-        Assert.Equal("stop", sparse.FinishReason);
+        Assert.Equal(ChatFinishReason.Stop, sparse.FinishReason);
         Assert.Null(sparse.Choices[0].Delta.Content);
         Assert.Equal(string.Empty, nulls.Id);
         Assert.Empty(nulls.Choices);
@@ -131,7 +132,7 @@ public sealed class ChatCompletionChunkTests
     public void Deserialize_StreamOfChunks_ConcatenatesToTheAnswer()
     {
         var text = new StringBuilder();
-        string? finishReason = null;
+        ChatFinishReason? finishReason = null;
         ChatUsage? usage = null;
         foreach (var json in new[] { RoleChunk, ContentChunk, ContentChunk.Replace("\"Hello\"", "\" world\"", StringComparison.Ordinal), FinishChunk, UsageChunk })
         {
@@ -142,7 +143,7 @@ public sealed class ChatCompletionChunkTests
         }
 
         Assert.Equal("Hello world", text.ToString());
-        Assert.Equal("stop", finishReason);
+        Assert.Equal(ChatFinishReason.Stop, finishReason);
         Assert.Equal(22, usage!.TotalTokens);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmResilience.Chat;
 
 namespace LlmResilience.Tests.Chat.Models;
 

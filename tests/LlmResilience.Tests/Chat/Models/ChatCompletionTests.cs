@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using LlmResilience.Chat;
 
 namespace LlmResilience.Tests.Chat.Models;
 
@@ -130,14 +131,14 @@ public sealed class ChatCompletionTests
 
         var choice = Assert.Single(completion.Choices);
         Assert.Equal(0, choice.Index);
-        Assert.Equal("stop", choice.FinishReason);
-        Assert.Equal("assistant", choice.Message.Role);
+        Assert.Equal(ChatFinishReason.Stop, choice.FinishReason);
+        Assert.Equal(ChatRole.Assistant, choice.Message.Role);
         Assert.Equal("Hello! How can I assist you today?", choice.Message.Content);
         Assert.Null(choice.Message.Refusal);
         Assert.Null(choice.Message.ToolCalls);
         Assert.Null(choice.Message.ReasoningContent);
         Assert.Equal("Hello! How can I assist you today?", completion.Content);
-        Assert.Equal("stop", completion.FinishReason);
+        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
 
         var usage = completion.Usage!;
         Assert.Equal((1117, 46, 1163), (usage.PromptTokens, usage.CompletionTokens, usage.TotalTokens));
@@ -152,7 +153,7 @@ public sealed class ChatCompletionTests
         var completion = Deserialize(ToolCallsCompletion);
 
         Assert.Null(completion.Content);
-        Assert.Equal("tool_calls", completion.FinishReason);
+        Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
         Assert.Null(completion.SystemFingerprint);
         Assert.Null(completion.ServiceTier);
         Assert.Null(completion.Usage!.PromptTokensDetails);
@@ -174,7 +175,7 @@ public sealed class ChatCompletionTests
         Assert.Null(message.Content);
         Assert.Equal("I'm sorry, I cannot assist with that request.", message.Refusal);
         Assert.Null(completion.Content);
-        Assert.Equal("stop", completion.FinishReason);
+        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
         Assert.Equal(0, completion.Usage!.CompletionTokensDetails!.ReasoningTokens);
     }
 
@@ -191,7 +192,7 @@ public sealed class ChatCompletionTests
         Assert.Null(completion.FinishReason);
         Assert.Equal(DateTimeOffset.UnixEpoch, completion.CreatedAt);
         Assert.Equal(2, sparse.Choices.Count);
-        Assert.Equal("assistant", sparse.Choices[0].Message.Role);
+        Assert.Equal(ChatRole.Assistant, sparse.Choices[0].Message.Role);
         Assert.Null(sparse.Choices[1].Message.Content);
         Assert.Null(sparse.Content);
     }
@@ -256,11 +257,11 @@ public sealed class ChatCompletionTests
         var completion = new ChatCompletion
         {
             Id = "fake",
-            Choices = [new ChatChoice { Message = new ChatResponseMessage { Content = "Hi" }, FinishReason = "stop" }],
+            Choices = [new ChatChoice { Message = new ChatResponseMessage { Content = "Hi" }, FinishReason = ChatFinishReason.Stop }],
         };
 
         Assert.Equal("Hi", completion.Content);
-        Assert.Equal("stop", completion.FinishReason);
+        Assert.Equal(ChatFinishReason.Stop, completion.FinishReason);
     }
 
     private static ChatCompletion Deserialize(string json) =>

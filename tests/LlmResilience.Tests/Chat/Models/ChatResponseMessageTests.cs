@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmResilience.Chat;
 
 namespace LlmResilience.Tests.Chat.Models;
 
@@ -33,6 +34,20 @@ public sealed class ChatResponseMessageTests
     [Fact]
     public void Role_Missing_IsAssistant()
     {
-        Assert.Equal("assistant", new ChatResponseMessage().Role);
+        Assert.Equal(ChatRole.Assistant, new ChatResponseMessage().Role);
+    }
+
+    [Fact]
+    public void Role_FromJson_IsAChatRole()
+    {
+        var completion = JsonSerializer.Deserialize(
+            """{"choices":[{"message":{"role":"assistant"}},{"message":{"role":""}},{"message":{"role":"critic","content":"Hm."}}]}""",
+            LlmJsonContext.Default.ChatCompletion)!;
+
+        Assert.Equal(ChatRole.Assistant, completion.Choices[0].Message.Role);
+        Assert.Same(ChatRole.Assistant.Value, completion.Choices[0].Message.Role.Value);
+        Assert.Equal(ChatRole.Assistant, completion.Choices[1].Message.Role);
+        Assert.Equal(new ChatRole("critic"), completion.Choices[2].Message.Role);
+        Assert.Equal(new ChatRole("critic"), completion.Choices[2].Message.ToChatMessage().Role);
     }
 }

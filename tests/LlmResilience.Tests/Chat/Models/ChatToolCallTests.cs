@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmResilience.Chat;
 
 namespace LlmResilience.Tests.Chat.Models;
 
@@ -38,5 +39,15 @@ public sealed class ChatToolCallTests
         var json = JsonSerializer.Serialize(ChatToolCall.Function("call_1", "f", "{}"), LlmJsonContext.Default.ChatToolCall);
 
         Assert.Equal("""{"id":"call_1","type":"function","function":{"name":"f","arguments":"{}"}}""", json);
+    }
+
+    [Fact]
+    public void Serialize_CallWithoutTypeOrArguments_WritesTheDefaults()
+    {
+        var call = new ChatToolCall { Id = "call_1", FunctionCall = new ChatFunctionCall { Name = "now" } };
+
+        var json = JsonSerializer.Serialize(call, LlmJsonContext.Default.ChatToolCall);
+
+        Assert.Equal("""{"id":"call_1","type":"function","function":{"name":"now","arguments":""}}""", json);
     }
 }
