@@ -155,6 +155,45 @@ internal sealed class LlmCall : IDisposable
     /// <summary>Whether the one immediate retry after a reset before headers has been used.</summary>
     public bool ImmediateRetryUsed { get; set; }
 
+    /// <summary>
+    /// Starts the call's deadline: the token every attempt and every wait of the pipeline runs under, cancelled at
+    /// <see cref="DeadlineTimestamp"/> or when the caller cancels. The outermost layer of the pipeline; a token rather
+    /// than a timeout strategy because the same deadline also bounds what comes after the pipeline (a streamed body's
+    /// guard reads <see cref="DeadlineTimestamp"/>). Ended by <see cref="EndDeadline"/> once the pipeline returns.
+    /// </summary>
+    public CancellationToken StartDeadline(CancellationToken callerToken)
+    {
+        CancellationToken = callerToken;
+        var deadline = new CancellationTokenSource(Remaining, Time);
+        if (callerToken.CanBeCanceled)
+        {
+            _callerLink = callerToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
+        }
+
+        _deadline = deadline;
+        return deadline.Token;
+    }
+
+    /// <summary>Stops the deadline's clock and reports whether it had expired (as opposed to the caller cancelling).</summary>
+    public bool EndDeadline()
+    {
+        // Disposing the link first waits for a caller's cancel in flight, so it never touches a disposed source.
+        _callerLink.Dispose();
+        var deadline = _deadline;
+        _deadline = null;
+        if (deadline is null)
+        {
+            return false;
+        }
+
+        var expired = deadline.IsCancellationRequested && !CancellationToken.IsCancellationRequested;
+        deadline.Dispose();
+        return expired;
+    }
+
+    private CancellationTokenSource? _deadline;
+    private CancellationTokenRegistration _callerLink;
+
     /// <summary>Records the start of a new attempt to <paramref name="endpoint"/>.</summary>
     public LlmAttempt StartAttempt(EndpointTarget endpoint)
     {
@@ -206,6 +245,7 @@ internal sealed class LlmCall : IDisposable
 
     public void Dispose()
     {
+        EndDeadline();
         lock (_lock)
         {
             _modelContent?.Dispose();

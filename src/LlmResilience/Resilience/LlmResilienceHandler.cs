@@ -8,8 +8,8 @@ namespace LlmResilience;
 
 /// <summary>
 /// The resilience layer as a <see cref="DelegatingHandler"/> running one Polly pipeline, built once, in the order
-/// written in <see cref="LlmResilienceOptions"/>' remarks: total timeout → retry → [per attempt: endpoint choice →
-/// attempt timeout → send] → (inner handler: the connection layer).
+/// written in <see cref="LlmResilienceOptions"/>' remarks: total deadline (the call's own token) → retry → [per attempt:
+/// endpoint choice → attempt timeout → send] → (inner handler: the connection layer).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -63,25 +63,8 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = "LlmResilience", TimeProvider = time };
 
-        // 1. Total timeout: the call's deadline, set when the call was created, over every attempt and every wait.
-        builder.AddTimeout(new TimeoutStrategyOptions
-        {
-            Name = "TotalTimeout",
-            // Never zero: Polly reads that as "no timeout".
-            TimeoutGenerator = static args => new ValueTask<TimeSpan>(TimeSpan.FromTicks(Math.Max(args.Context.Properties.GetValue(CallKey, null!).Remaining.Ticks, TimeSpan.TicksPerMillisecond))),
-            OnTimeout = static args =>
-            {
-                var call = args.Context.Properties.GetValue(CallKey, null!);
-                call.StopReason = CallStopReason.TotalTimeout;
-                if (args.Context.Properties.TryGetValue(AttemptKey, out var attempt))
-                {
-                    attempt.TimedOut(AttemptEnd.TotalTimedOut, attempt.Failure ?? new AttemptFailure(LlmFailureKind.Timeout, false, "TotalTimeout expired"));
-                }
-
-                return default;
-            },
-        });
-
+        // 1. Total deadline: the call's own token (LlmCall.StartDeadline), outside the pipeline, so that the same deadline
+        //    also bounds a streamed body after the pipeline has returned.
         // 2. Retry: the delay is decided with the verdict (server hints, backoff, the deadline) and kept on the attempt.
         if (_options.MaxRetryAttempts > 0)
         {
@@ -137,8 +120,9 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         }
 
         Outcome<HttpResponseMessage> outcome;
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        var context = ResilienceContextPool.Shared.Get(call.StartDeadline(cancellationToken));
         context.Properties.Set(CallKey, call);
+        bool deadlineExpired;
         try
         {
             outcome = await _pipeline.ExecuteOutcomeAsync(static (ctx, state) => state.Handler.SendAttemptAsync(ctx, state.Call), context, (Handler: this, Call: call))
@@ -147,11 +131,18 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+            deadlineExpired = call.EndDeadline();
         }
 
         if (outcome.Exception is { } exception)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (deadlineExpired)
+            {
+                call.StopReason = CallStopReason.TotalTimeout;
+                call.LastAttempt?.TimedOut(AttemptEnd.TotalTimedOut, new AttemptFailure(LlmFailureKind.Timeout, false, $"TotalTimeout ({_options.TotalTimeout}) expired"));
+            }
+
             var failure = call.Fail(call.LastAttempt?.Failure is null ? Unexpected(exception, call) : LlmFailures.ToException(call, _options));
             if (owned)
             {
