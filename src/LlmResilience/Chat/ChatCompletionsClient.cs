@@ -117,7 +117,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             throw Failed(call, await FromErrorResponseAsync(call, response, cancellationToken).ConfigureAwait(false));
         }
 
-        var requestId = ResponseHeaders.RequestIdOf(response);
+        var requestId = call.LastAttempt?.RequestId ?? ResponseHeaders.RequestIdOf(response);
         if (!MediaTypes.IsJsonOrAbsent(response.Content))
         {
             throw Invalid(call, $"The response from {Endpoints.Describe(_endpoint)} is {MediaTypes.Describe(response.Content)}, not JSON: a proxy or captive portal may have answered instead of the API. Check BaseAddress.", requestId, null);
@@ -192,7 +192,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             throw Failed(call, await FromErrorResponseAsync(call, response, cancellationToken).ConfigureAwait(false));
         }
 
-        var requestId = ResponseHeaders.RequestIdOf(response);
+        var requestId = call.LastAttempt?.RequestId ?? ResponseHeaders.RequestIdOf(response);
         if (!MediaTypes.IsEventStream(response.Content))
         {
             throw Invalid(call, $"The streamed response from {Endpoints.Describe(_endpoint)} is {MediaTypes.Describe(response.Content)}, not text/event-stream. Check that the endpoint supports \"stream\": true.", requestId, null);

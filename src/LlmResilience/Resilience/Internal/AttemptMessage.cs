@@ -44,8 +44,15 @@ internal static class AttemptMessage
             headers.TryAddWithoutValidation(Authorization, endpoint.Authorization);
         }
 
-        // The caller's options travel to the handlers below (the call itself need not: it stays with the pipeline).
-        foreach (var option in template.Options)
+        // The caller's options travel to the handlers below (the call itself need not: it stays with the pipeline). The
+        // typed client's requests carry only the call: skip the enumeration (a boxed enumerator) for them.
+        var templateOptions = (IDictionary<string, object?>)template.Options;
+        if (templateOptions.Count == 0 || (templateOptions.Count == 1 && templateOptions.ContainsKey(LlmCall.OptionsKey.Key)))
+        {
+            return message;
+        }
+
+        foreach (var option in templateOptions)
         {
             if (option.Key != LlmCall.OptionsKey.Key)
             {
