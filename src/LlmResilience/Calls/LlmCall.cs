@@ -19,7 +19,6 @@ internal sealed class LlmCall : IDisposable
     /// <summary>Carries the call from the typed client to the pipeline.</summary>
     public static readonly HttpRequestOptionsKey<LlmCall> OptionsKey = new("LlmResilience.Call");
 
-    private readonly Lock _lock = new();
     private readonly List<LlmAttempt> _attempts = new(2);
     private HttpContent? _modelContent;
     private string? _modelContentModel;
@@ -85,7 +84,7 @@ internal sealed class LlmCall : IDisposable
     {
         get
         {
-            lock (_lock)
+            lock (_attempts)
             {
                 return [.. _attempts];
             }
@@ -96,7 +95,7 @@ internal sealed class LlmCall : IDisposable
     {
         get
         {
-            lock (_lock)
+            lock (_attempts)
             {
                 return _attempts.Count;
             }
@@ -107,7 +106,7 @@ internal sealed class LlmCall : IDisposable
     {
         get
         {
-            lock (_lock)
+            lock (_attempts)
             {
                 return _attempts.Count == 0 ? null : _attempts[^1];
             }
@@ -197,7 +196,7 @@ internal sealed class LlmCall : IDisposable
     /// <summary>Records the start of a new attempt to <paramref name="endpoint"/>.</summary>
     public LlmAttempt StartAttempt(EndpointTarget endpoint)
     {
-        lock (_lock)
+        lock (_attempts)
         {
             var attempt = new LlmAttempt(_attempts.Count + 1, endpoint, Time.GetTimestamp());
             _attempts.Add(attempt);
@@ -208,7 +207,7 @@ internal sealed class LlmCall : IDisposable
     /// <summary>Records the exception the call fails with (the first one counts) and returns it.</summary>
     public LlmException Fail(LlmException exception)
     {
-        lock (_lock)
+        lock (_attempts)
         {
             Failure ??= exception;
             return Failure;
@@ -230,7 +229,7 @@ internal sealed class LlmCall : IDisposable
             return template;
         }
 
-        lock (_lock)
+        lock (_attempts)
         {
             if (!string.Equals(_modelContentModel, model, StringComparison.Ordinal))
             {
@@ -246,7 +245,7 @@ internal sealed class LlmCall : IDisposable
     public void Dispose()
     {
         EndDeadline();
-        lock (_lock)
+        lock (_attempts)
         {
             _modelContent?.Dispose();
             _modelContent = null;
