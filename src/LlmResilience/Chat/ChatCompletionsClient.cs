@@ -155,6 +155,11 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             throw Invalid(call, $"The response from {Endpoints.Describe(_endpoint)} is JSON null, not a chat.completion.", requestId, null);
         }
 
+        if (ResponseShape.ProblemOf(completion) is { } problem)
+        {
+            throw Invalid(call, ResponseShape.Describe(Endpoints.Describe(_endpoint), problem, requestId), requestId, null);
+        }
+
         completion.RequestId = requestId;
         return completion;
     }
@@ -383,7 +388,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             return null;
         }
 
-        return JsonSerializer.Deserialize(trimmed, LlmJsonContext.Default.ChatCompletionChunk) ?? SkipChunk;
+        return JsonSerializer.Deserialize(trimmed, LlmJsonContext.Default.ChatCompletionChunk) is { } chunk ? ResponseShape.Checked(chunk) : SkipChunk;
     }
 
     private ChatCompletionRequest Prepare(ChatCompletionRequest request, bool stream)

@@ -11,9 +11,22 @@ public sealed class ChatChunkChoice
     [JsonConverter(typeof(NullAsZeroInt32Converter))]
     internal int _index;
 
+    internal ChatMessageDelta? _delta;
+
+    // True when the answer said "delta": null (an absent delta, as in Azure's content-filter chunks, leaves it false).
+    internal bool _deltaWasNull;
+
     [JsonInclude]
     [JsonPropertyName("delta")]
-    internal ChatMessageDelta? _delta;
+    internal ChatMessageDelta? WireDelta
+    {
+        get => _delta;
+        set
+        {
+            _delta = value;
+            _deltaWasNull = value is null;
+        }
+    }
 
     [JsonInclude]
     [JsonPropertyName("finish_reason")]

@@ -23,6 +23,9 @@ public sealed class ChatToolCall
     [JsonIgnore]
     public string Type { get => _type ?? FunctionType; init => _type = value; }
 
+    /// <summary>Whether the function object was set (the answer had one); read before <see cref="FunctionCall"/> supplies a default.</summary>
+    internal bool HasFunctionCall => _functionCall is not null;
+
     /// <summary>Gets the function called and its arguments (the wire's <c>"function"</c>).</summary>
     [JsonIgnore]
     public ChatFunctionCall FunctionCall { get => _functionCall ??= new ChatFunctionCall(); init => _functionCall = value; }
