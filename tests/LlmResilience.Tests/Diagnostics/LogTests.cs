@@ -7,27 +7,6 @@ namespace LlmResilience.Tests.Diagnostics;
 public sealed class LogTests
 {
     [Fact]
-    public async Task Retrying_WithAndWithoutRequestId_PrintsTheIdOnlyWhenThereIsOne()
-    {
-        var logs = new CapturingLoggerProvider();
-        await using var server = await FakeLlmServer.StartAsync();
-        // A 503 carries the server's x-request-id; a reset before the headers has none.
-        server.Enqueue(FakeBehavior.ServerError(503), FakeBehavior.ResetBeforeHeaders());
-        using var client = TestClients.Chat(server, loggerFactory: logs);
-
-        await client.CompleteAsync(TestClients.Hello());
-
-        var retries = logs.Entries.Where(e => e.EventId.Id == 1).ToList();
-        Assert.Equal(2, retries.Count);
-        Assert.All(retries, e => Assert.Equal("Retrying", e.EventId.Name));
-        Assert.Matches(@"Request id: req_\S+$", retries[0].Message);
-        Assert.Contains(retries[0].State, kv => kv.Key == "RequestId");
-        Assert.Matches(@"retrying in \d+ ms\.$", retries[1].Message);
-        Assert.DoesNotContain("Request id", retries[1].Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(retries[1].State, kv => kv.Key == "RequestId");
-    }
-
-    [Fact]
     public async Task GivingUp_NoRequestId_LeavesThePartOut()
     {
         var logs = new CapturingLoggerProvider();
