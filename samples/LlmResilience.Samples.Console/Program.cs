@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 var apiKey = Environment.GetEnvironmentVariable("OPENAI_API_KEY");
+var console = new SampleConsole();
 FakeLlmServer? server = null;
 if (string.IsNullOrEmpty(apiKey))
 {
@@ -22,12 +23,13 @@ if (string.IsNullOrEmpty(apiKey))
         FakeBehavior.StreamStallAfter(0),                                                      // stream that never sends a token
         FakeBehavior.OkStream(["Resilience ", "is ", "a ", "pipeline, ", "not ", "a ", "loop."], TimeSpan.FromMilliseconds(40)),
         FakeBehavior.RateLimited(new Dictionary<string, string> { ["x-ratelimit-remaining-tokens"] = "0", ["x-ratelimit-reset-tokens"] = "6m0s" }));
-    Console.WriteLine($"No OPENAI_API_KEY: using the embedded FakeLlmServer at {server.BaseAddress}");
+    console.WriteLine($"No OPENAI_API_KEY: using the embedded FakeLlmServer at {server.BaseAddress}");
 }
 
 var services = new ServiceCollection();
+// Log lines go through SampleConsole, which never lets one split the streamed answer's line.
 services.AddLogging(logging => logging
-    .AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss.fff "; })
+    .AddProvider(console)
     .SetMinimumLevel(LogLevel.Warning));
 services.AddChatCompletionsClient(options =>
 {
@@ -49,55 +51,55 @@ await using var provider = services.BuildServiceProvider();
 var client = provider.GetRequiredService<IChatCompletionsClient>();
 var exitCode = 0;
 
-Console.WriteLine();
-Console.WriteLine("1) A completion");
+console.WriteLine();
+console.WriteLine("1) A completion");
 var stopwatch = Stopwatch.StartNew();
 var completion = await client.CompleteAsync(new ChatCompletionRequest(
 [
     ChatMessage.System("You are terse."),
     ChatMessage.User("In one sentence: why do LLM calls need retries?"),
 ]));
-Console.WriteLine($"   answer ({stopwatch.ElapsedMilliseconds} ms, request id {completion.RequestId}): {completion.Content}");
+console.WriteLine($"   answer ({stopwatch.ElapsedMilliseconds} ms, request id {completion.RequestId}): {completion.Content}");
 
-Console.WriteLine();
-Console.WriteLine("2) A streamed completion");
+console.WriteLine();
+console.WriteLine("2) A streamed completion");
 stopwatch.Restart();
-Console.Write("   answer: ");
+console.BeginStream("   answer: ");
 await foreach (var chunk in client.StreamAsync(new ChatCompletionRequest([ChatMessage.User("Say something about resilience.")])))
 {
-    Console.Write(chunk.ContentDelta);
+    console.Write(chunk.ContentDelta);
 }
 
-Console.WriteLine($"   ({stopwatch.ElapsedMilliseconds} ms)");
+console.EndStream($"   ({stopwatch.ElapsedMilliseconds} ms)");
 
 if (server is not null)
 {
-    Console.WriteLine();
-    Console.WriteLine("3) A rate limit that asks for a six-minute wait: failing fast instead of sleeping");
+    console.WriteLine();
+    console.WriteLine("3) A rate limit that asks for a six-minute wait: failing fast instead of sleeping");
     try
     {
         await client.CompleteAsync(new ChatCompletionRequest([ChatMessage.User("One more?")]));
-        Console.WriteLine("   unexpected success");
+        console.WriteLine("   unexpected success");
         exitCode = 1;
     }
     catch (LlmException error)
     {
-        Console.WriteLine($"   LlmException {error.Kind}: RetryAfter {error.RetryAfter}, attempts {error.Attempts}");
-        Console.WriteLine($"   {error.Message}");
+        console.WriteLine($"   LlmException {error.Kind}: RetryAfter {error.RetryAfter}, attempts {error.Attempts}");
+        console.WriteLine($"   {error.Message}");
     }
 
-    Console.WriteLine();
-    Console.WriteLine("What the server saw, attempt by attempt:");
+    console.WriteLine();
+    console.WriteLine("What the server saw, attempt by attempt:");
     var requests = server.Requests;
     for (var i = 0; i < requests.Count; i++)
     {
         var gap = i == 0 ? TimeSpan.Zero : requests[i].ElapsedSince(requests[i - 1]);
-        Console.WriteLine($"   #{i + 1} +{gap.TotalMilliseconds,6:0} ms  connection {requests[i].ConnectionId,-14} {(requests[i].IsStreaming ? "stream " : "       ")} {requests[i].BehaviorName}");
+        console.WriteLine($"   #{i + 1} +{gap.TotalMilliseconds,6:0} ms  connection {requests[i].ConnectionId,-14} {(requests[i].IsStreaming ? "stream " : "       ")} {requests[i].BehaviorName}");
     }
 
     if (requests.Count != 7)
     {
-        Console.WriteLine($"Expected 7 requests, saw {requests.Count}.");
+        console.WriteLine($"Expected 7 requests, saw {requests.Count}.");
         exitCode = 1;
     }
 

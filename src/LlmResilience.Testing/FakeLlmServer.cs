@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -21,7 +22,8 @@ namespace LlmResilience.Testing;
 /// records every request.
 /// </summary>
 /// <remarks>
-/// It listens on <c>127.0.0.1</c>, on a free port, HTTP/1.1 without TLS. Every request, whatever its path, is read in full,
+/// It listens on <c>127.0.0.1</c>, on a free port, HTTP/1.1 without TLS; with <see cref="FakeLlmServerOptions.UseHttps"/>,
+/// TLS and HTTP/2 (negotiated by ALPN) beside HTTP/1.1. Every request, whatever its path, is read in full,
 /// recorded, and then answered by one behavior: the next one enqueued, or <see cref="DefaultBehavior"/> when the script
 /// is empty.
 /// <code>
@@ -50,8 +52,17 @@ public sealed class FakeLlmServer : IAsyncDisposable
         BaseAddress = null!;
     }
 
-    /// <summary>Gets the API base address, <c>http://127.0.0.1:{port}/v1/</c>: it always ends with <c>/v1/</c>.</summary>
+    /// <summary>
+    /// Gets the API base address, <c>http://127.0.0.1:{port}/v1/</c> (<c>https://</c> with <see cref="FakeLlmServerOptions.UseHttps"/>):
+    /// it always ends with <c>/v1/</c>.
+    /// </summary>
     public Uri BaseAddress { get; private set; }
+
+    /// <summary>
+    /// Gets the server certificate when <see cref="FakeLlmServerOptions.UseHttps"/> is set (the one given, or the
+    /// self-signed one made for <c>localhost</c> and <c>127.0.0.1</c>), so a test can trust it; <see langword="null"/> without TLS.
+    /// </summary>
+    public X509Certificate2? Certificate { get; private set; }
 
     /// <summary>Gets the TCP port the server listens on.</summary>
     public int Port { get; private set; }
@@ -215,8 +226,18 @@ public sealed class FakeLlmServer : IAsyncDisposable
             // IPAddress.Loopback and port 0: never all interfaces, never a fixed port; the port is read back after start.
             kestrel.Listen(IPAddress.Loopback, 0, listen =>
             {
-                listen.Protocols = HttpProtocols.Http1;
+                // The tracker runs first, on the raw TCP connection: it counts and resets sockets, TLS or not.
                 listen.Use(_connections.Middleware);
+                if (_options.UseHttps)
+                {
+                    Certificate = _options.Certificate ?? TestCertificate.Localhost;
+                    listen.Protocols = _options.Protocols ?? HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(Certificate);
+                }
+                else
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                }
             });
         });
         builder.Services.AddSingleton<IHostLifetime, NoConsoleLifetime>();
@@ -232,7 +253,7 @@ public sealed class FakeLlmServer : IAsyncDisposable
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
         Port = new Uri(addresses.Addresses.Single()).Port;
-        BaseAddress = BaseAddressOf(Port);
+        BaseAddress = _options.UseHttps ? new UriBuilder(BaseAddressOf(Port)) { Scheme = Uri.UriSchemeHttps }.Uri : BaseAddressOf(Port);
     }
 
     private async Task HandleAsync(HttpContext http)
@@ -310,7 +331,10 @@ public sealed class FakeLlmServer : IAsyncDisposable
         var (headers, bearerToken, apiKeyValue) = RecordedHeaders.Copy(http.Request.Headers);
         var path = http.Request.PathBase.Add(http.Request.Path).Value ?? "/";
         var (_, behavior) = _journal.Admit(rejection, (index, chosen) => new RecordedRequest(
-            index, receivedAt, timestamp, http.Connection.Id, http.Request.Method, path, headers, bearerToken, apiKeyValue, body, request.IsStreaming, chosen.Name));
+            index, receivedAt, timestamp, http.Connection.Id, http.Request.Method, path, headers, bearerToken, apiKeyValue, body, request.IsStreaming, chosen.Name)
+        {
+            Protocol = http.Request.Protocol,
+        });
         return behavior;
     }
 

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 
 namespace LlmResilience.Testing;
@@ -38,8 +40,48 @@ public sealed class FakeLlmServerOptions
     /// <value>The default value is <see langword="null"/>.</value>
     public ILoggerFactory? LoggerFactory { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the server speaks HTTPS: TLS with <see cref="Certificate"/>, HTTP/2 negotiated
+    /// by ALPN next to HTTP/1.1 (see <see cref="Protocols"/>), and <see cref="FakeLlmServer.BaseAddress"/> starting with <c>https://</c>.
+    /// </summary>
+    /// <remarks>
+    /// The certificate is not trusted by the machine: a client must trust <see cref="FakeLlmServer.Certificate"/> itself, for
+    /// example with <c>LlmResilienceOptions.ConfigurePrimaryHandler</c> adding it to
+    /// <c>SslOptions.CertificateChainPolicy.CustomTrustStore</c> (with <c>TrustMode = X509ChainTrustMode.CustomRootTrust</c>).
+    /// </remarks>
+    /// <value>The default value is <see langword="false"/> (plain HTTP/1.1).</value>
+    public bool UseHttps { get; set; }
+
+    /// <summary>
+    /// Gets or sets the server certificate of <see cref="UseHttps"/>, with its private key. <see langword="null"/> uses a
+    /// self-signed certificate made once per process for <c>localhost</c>, <c>127.0.0.1</c> and <c>::1</c> (in its subject
+    /// alternative names), valid from a day ago for a year.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    public X509Certificate2? Certificate { get; set; }
+
+    /// <summary>
+    /// Gets or sets the protocols offered. With <see cref="UseHttps"/>, <see cref="HttpProtocols.Http1AndHttp2"/> (the
+    /// default then: ALPN picks), <see cref="HttpProtocols.Http1"/> (a server that offers no HTTP/2, to test the fallback) or
+    /// <see cref="HttpProtocols.Http2"/>. Without TLS only <see cref="HttpProtocols.Http1"/> is allowed.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: <see cref="HttpProtocols.Http1AndHttp2"/> with TLS, <see cref="HttpProtocols.Http1"/> without.</value>
+    public HttpProtocols? Protocols { get; set; }
+
     internal FakeLlmServerOptions Snapshot()
     {
+        if (!UseHttps && Protocols is { } protocols && protocols != HttpProtocols.Http1)
+        {
+            throw new ArgumentException(
+                $"{nameof(Protocols)} is {protocols} but {nameof(UseHttps)} is false: HTTP/2 needs TLS here. Set {nameof(UseHttps)} to true, or leave {nameof(Protocols)} null.",
+                nameof(Protocols));
+        }
+
+        if (Certificate is { HasPrivateKey: false })
+        {
+            throw new ArgumentException($"{nameof(Certificate)} has no private key: a server certificate needs one.", nameof(Certificate));
+        }
+
         ArgumentException.ThrowIfNullOrWhiteSpace(Model, nameof(Model));
         ArgumentNullException.ThrowIfNull(DefaultContent, nameof(DefaultContent));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
@@ -58,6 +100,9 @@ public sealed class FakeLlmServerOptions
             ApiKey = ApiKey,
             TimeProvider = TimeProvider,
             LoggerFactory = LoggerFactory,
+            UseHttps = UseHttps,
+            Certificate = Certificate,
+            Protocols = Protocols,
         };
     }
 }

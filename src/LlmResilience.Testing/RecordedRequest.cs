@@ -52,6 +52,9 @@ public sealed class RecordedRequest
     /// <summary>Gets Kestrel's id of the TCP connection that carried the request: equal for requests on the same connection.</summary>
     public string ConnectionId { get; }
 
+    /// <summary>Gets the protocol the request came over, as Kestrel names it: <c>HTTP/1.1</c> or <c>HTTP/2</c>.</summary>
+    public string Protocol { get; internal init; } = "HTTP/1.1";
+
     /// <summary>Gets the HTTP method, for example <c>POST</c>.</summary>
     public string Method { get; }
 

@@ -16,6 +16,37 @@ public sealed class FakeLlmServerOptionsTests
         Assert.Null(options.ApiKey);
         Assert.Same(TimeProvider.System, options.TimeProvider);
         Assert.Null(options.LoggerFactory);
+        Assert.False(options.UseHttps);
+        Assert.Null(options.Certificate);
+        Assert.Null(options.Protocols);
+    }
+
+    [Fact]
+    public async Task StartAsync_Http2WithoutHttps_ThrowsNamingTheFix()
+    {
+        var exception = await Assert.ThrowsAsync<ArgumentException>(() => FakeLlmServer.StartAsync(
+            new FakeLlmServerOptions { Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2 }));
+
+        Assert.Equal("Protocols", exception.ParamName);
+        Assert.Contains("UseHttps", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_UseHttps_ServesTlsWithASelfSignedCertificateForLoopback()
+    {
+        await using var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { UseHttps = true });
+        var certificate = server.Certificate!;
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == certificate.GetCertHashString();
+        using var client = new HttpClient(handler);
+
+        using var response = await RawClient.PostAsync(client, server);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Uri.UriSchemeHttps, server.BaseAddress.Scheme);
+        Assert.True(certificate.MatchesHostname("localhost"));
+        Assert.True(certificate.MatchesHostname("127.0.0.1"));
+        Assert.Equal("HTTP/1.1", server.Requests.Single().Protocol); // HttpClient's default version, no upgrade asked for
     }
 
     [Fact]

@@ -5,7 +5,15 @@ namespace LlmResilience;
 /// <summary>Builds the tuned <see cref="SocketsHttpHandler"/> under the pipeline.</summary>
 internal static class LlmSocketsHandlerFactory
 {
-    public static SocketsHttpHandler Create(LlmResilienceOptions options) => new()
+    /// <summary>Our defaults first, then the caller's <see cref="LlmResilienceOptions.ConfigurePrimaryHandler"/>, which may override them.</summary>
+    public static SocketsHttpHandler Create(LlmResilienceOptions options)
+    {
+        var handler = CreateDefault(options);
+        options.ConfigurePrimaryHandler?.Invoke(handler);
+        return handler;
+    }
+
+    private static SocketsHttpHandler CreateDefault(LlmResilienceOptions options) => new()
     {
         ConnectTimeout = options.ConnectTimeout,
         // DNS changes and fail-overs are picked up when connections are renewed; the guidance for long-lived clients.

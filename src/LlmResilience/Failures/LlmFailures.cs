@@ -115,6 +115,8 @@ internal static class LlmFailures
             {
                 LlmFailureKind.ConnectFailure when failure.Exception is HttpRequestException { HttpRequestError: HttpRequestError.ProxyTunnelError } =>
                     $"Could not reach {endpoint} through the proxy ({reason}) after {Count(attempts)}. The failure is between this process and its proxy, not at the API: check the proxy address and credentials in HTTPS_PROXY / NO_PROXY (or the Proxy of the handler), and that the proxy allows CONNECT to {last.RequestUri?.Authority}.",
+                LlmFailureKind.ConnectFailure when TransportFailures.FindTlsProblem(failure.Exception) is { } tls =>
+                    TransportFailures.Advice(tls, endpoint, last.RequestUri?.Host) + (attempts > 1 ? $" ({Count(attempts)} were made.)" : string.Empty),
                 LlmFailureKind.ConnectFailure =>
                     $"Could not connect to {endpoint} ({reason}) after {Count(attempts)}. Check BaseAddress, DNS, firewalls and the proxy settings (HTTPS_PROXY, NO_PROXY); on a slow network raise ConnectTimeout ({options.ConnectTimeout}).",
                 LlmFailureKind.ResetBeforeHeaders =>

@@ -88,6 +88,34 @@ public sealed class LlmResilienceOptions
     /// <value>The default value is <see langword="true"/>.</value>
     public bool UseJitter { get; set; } = true;
 
+    /// <summary>
+    /// A hook that adjusts each <see cref="System.Net.Http.SocketsHttpHandler"/> the pipeline builds, run after LlmResilience set its
+    /// own defaults: for a custom CA bundle or certificate pinning (<see cref="System.Net.Http.SocketsHttpHandler.SslOptions"/>:
+    /// <c>CertificateChainPolicy</c> with a <c>CustomTrustStore</c>, or a <c>RemoteCertificateValidationCallback</c>), client
+    /// certificates (<c>SslOptions.ClientCertificates</c>), an explicit <see cref="System.Net.Http.SocketsHttpHandler.Proxy"/>,
+    /// or socket-level settings such as <see cref="System.Net.Http.SocketsHttpHandler.ConnectCallback"/>.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// It runs once for every connection pool: when an endpoint is first called and again after each recycle
+    /// (<see cref="PoolRecycleAfterTransportFailures"/>), so it must be cheap and must configure the handler it is given
+    /// the same way every time. It must not keep the handler or dispose it: the pipeline owns it.
+    /// </para>
+    /// <para>
+    /// Leave alone what the pipeline relies on: <c>AutomaticDecompression</c> (the pipeline decompresses responses itself, for
+    /// less CPU), <c>AllowAutoRedirect</c> (a redirect would re-send the API key to another
+    /// host) and the timeouts that have their own options here (<see cref="ConnectTimeout"/>,
+    /// <see cref="PooledConnectionLifetime"/>, <see cref="PooledConnectionIdleTimeout"/>: set those instead, as an
+    /// assignment here silently overrides them). HTTP/2 is chosen per request (<see cref="EnableHttp2"/>), not on the handler.
+    /// </para>
+    /// <para>
+    /// Not bound from configuration (a delegate has no configuration form): set it in code, for example in the
+    /// <c>AddChatCompletionsClient(options =&gt; ...)</c> callback, also after binding a section.
+    /// </para>
+    /// </remarks>
+    /// <value>The default value is <see langword="null"/> (the handler as LlmResilience tunes it).</value>
+    public Action<System.Net.Http.SocketsHttpHandler>? ConfigurePrimaryHandler { get; set; }
+
     /// <summary>The random source of the jitter, returning values in [0, 1); tests pin it. <see langword="null"/> uses <see cref="Random.Shared"/>.</summary>
     internal Func<double>? Randomizer { get; set; }
 
@@ -110,5 +138,6 @@ public sealed class LlmResilienceOptions
         target.EnableHttp2 = EnableHttp2;
         target.UseJitter = UseJitter;
         target.Randomizer = Randomizer;
+        target.ConfigurePrimaryHandler = ConfigurePrimaryHandler;
     }
 }

@@ -275,6 +275,12 @@ public sealed class ChatCompletionsClientTests
         Assert.Equal(40L, retries[0].State.Single(kv => kv.Key == "DelayMs").Value);
         Assert.Equal(2, retries[1].State.Single(kv => kv.Key == "Attempt").Value);
         Assert.Equal(server.BaseAddress + "chat/completions", retries[1].State.Single(kv => kv.Key == "Endpoint").Value);
+
+        // The 503 carried an x-request-id and its line ends with it; the reset had none, and its line leaves the part out.
+        Assert.Matches(@"Request id: req_\S+$", retries[0].Message);
+        Assert.Matches(@"retrying in \d+ ms\.$", retries[1].Message);
+        Assert.DoesNotContain(retries[1].State, kv => kv.Key == "RequestId");
+        Assert.All(retries, e => Assert.Equal("Retrying", e.EventId.Name));
     }
 
     [Fact]
