@@ -146,8 +146,6 @@ internal sealed class LlmCall : IDisposable
         }
     }
 
-    public TimeSpan Elapsed => Time.GetElapsedTime(StartTimestamp);
-
     /// <summary>How many computed backoffs the retry strategy has used (the exponent of the next one).</summary>
     public int BackoffCount { get; set; }
 

@@ -107,7 +107,6 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(request);
         var call = request.Options.TryGetValue(LlmCall.OptionsKey, out var given) ? given : null;
-        var owned = call is null;
         call ??= new LlmCall(_clientName, _time, _options.TotalTimeout, ownedByPipeline: true);
         call.Template = request;
         call.CancellationToken = cancellationToken;
@@ -144,7 +143,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             }
 
             var failure = call.Fail(call.LastAttempt?.Failure is null ? Unexpected(exception, call) : LlmFailures.ToException(call, _options));
-            if (owned)
+            if (call.OwnedByPipeline)
             {
                 CallReporting.Complete(call, _logger, _metrics);
             }
@@ -154,7 +153,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
         var response = outcome.Result!;
         response.RequestMessage = request;
-        if (owned && !response.IsSuccessStatusCode)
+        if (call.OwnedByPipeline && !response.IsSuccessStatusCode)
         {
             // Under another client the error response is returned as it is; the call is still reported as failed.
             call.Fail(LlmFailures.ToException(call, _options));

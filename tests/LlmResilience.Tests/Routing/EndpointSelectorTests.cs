@@ -60,6 +60,47 @@ public sealed class EndpointSelectorTests
     }
 
     [Fact]
+    public async Task Attempts_RecordWhatEachAttemptSawOverARealSocket()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.RateLimited(new Dictionary<string, string>
+        {
+            ["retry-after-ms"] = "20",
+            ["x-ratelimit-limit-requests"] = "500",
+            ["x-ratelimit-remaining-requests"] = "0",
+            ["x-ratelimit-reset-requests"] = "120ms",
+        }));
+        var store = new InMemoryEndpointStateStore();
+        var recorder = new RecordingSelector(new EndpointTarget("only"), store);
+        using var client = ClientWith(server, recorder, store);
+
+        await client.CompleteAsync(TestClients.Hello());
+
+        var attempts = recorder.Reported.ToArray();
+        Assert.Equal(2, attempts.Length);
+        var limited = attempts[0];
+        Assert.Equal(1, limited.Number);
+        Assert.Equal(429, limited.StatusCode);
+        Assert.Equal(AttemptEnd.Failed, limited.End);
+        Assert.Equal(LlmFailureKind.RateLimited, limited.Failure!.Kind);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), limited.Failure.RetryAfter);
+        Assert.Equal(new RetryDecision(true, TimeSpan.FromMilliseconds(20), RetryDelaySource.ServerHint, CallStopReason.None), limited.Decision);
+        Assert.Equal("500", limited.RateLimits!.LimitRequests);
+        Assert.Equal("0", limited.RateLimits.RemainingRequests);
+        Assert.Equal("120ms", limited.RateLimits.ResetRequests);
+        Assert.StartsWith("req_", limited.RequestId, StringComparison.Ordinal);
+        Assert.Equal(new Uri(server.BaseAddress, "chat/completions"), limited.RequestUri);
+        var ok = attempts[1];
+        Assert.Equal(2, ok.Number);
+        Assert.Equal(200, ok.StatusCode);
+        Assert.Equal(AttemptEnd.Succeeded, ok.End);
+        Assert.Null(ok.Failure);
+        Assert.Null(ok.RateLimits);
+        Assert.True(ok.Duration > TimeSpan.Zero);
+        Assert.NotEqual(limited.RequestId, ok.RequestId);
+    }
+
+    [Fact]
     public void Rebase_TemplateUnderTheOrigin_IsReRootedOnTheTarget()
     {
         var rebased = AttemptMessage.Rebase(new Uri("https://a.example/v1/chat/completions"), new Uri("https://a.example/v1/"), new Uri("https://b.example/openai/v1/"));
@@ -81,6 +122,20 @@ public sealed class EndpointSelectorTests
         var http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         return new ChatCompletionsClient(http, options, null,
             new ChatCompletionsClient.ClientServices(TimeProvider.System, NullLogger.Instance, metrics, store), http, selector);
+    }
+
+    /// <summary>One endpoint; keeps every attempt it is told about, in order.</summary>
+    private sealed class RecordingSelector(EndpointTarget endpoint, IEndpointStateStore store) : IEndpointSelector
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<LlmAttempt> Reported { get; } = new();
+
+        public EndpointTarget Select(LlmCall call) => endpoint;
+
+        public void Report(LlmAttempt attempt, TimeProvider time)
+        {
+            Reported.Enqueue(attempt);
+            store.Get(attempt.Endpoint.Name).Record(attempt, time.GetUtcNow());
+        }
     }
 
     /// <summary>The first attempt to the first endpoint, every later one to the second: the smallest failover.</summary>
