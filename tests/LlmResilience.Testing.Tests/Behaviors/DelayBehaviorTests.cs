@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using LlmResilience.Tests.Shared;
 
 namespace LlmResilience.Testing.Tests;
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text.Json;
+using LlmResilience.Tests.Shared;
 
 namespace LlmResilience.Testing.Tests;
 

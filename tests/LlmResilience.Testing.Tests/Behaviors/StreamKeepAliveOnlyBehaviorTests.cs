@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LlmResilience.Tests.Shared;
 
 namespace LlmResilience.Testing.Tests;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;
+using LlmResilience.Tests.Shared;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LlmResilience.Tests.Connections;
@@ -78,7 +79,8 @@ public sealed class RecyclingConnectionHandlerTests
         using var client = TestClients.Chat(server);
 
         await client.CompleteAsync(TestClients.Hello());
-        await Task.Delay(120);
+        // Wait for the server's FIN to be on the wire (the pool checks for it before reusing), not a fixed time.
+        Assert.True(await Eventually.TrueAsync(() => server.OpenConnectionCount == 0), "The idle connection was not closed.");
         var completion = await client.CompleteAsync(TestClients.Hello());
 
         Assert.NotNull(completion.Content);

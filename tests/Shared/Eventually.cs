@@ -1,4 +1,4 @@
-namespace LlmResilience.Testing.Tests;
+namespace LlmResilience.Tests.Shared;
 
 /// <summary>Polls a condition every few milliseconds: for effects the server reaches on its own threads.</summary>
 internal static class Eventually
