@@ -16,7 +16,7 @@ internal static class CallReporting
         }
 
         var last = call.LastAttempt;
-        metrics.RecordFailure(failure.Kind, last?.RequestUri);
+        metrics.RecordFailure(failure.Kind, last?.RequestUri, last?.Endpoint.Name);
         // A broken stream has its own line (with the chunk count), written where the chunks are counted.
         if (failure.Kind != LlmFailureKind.StreamInterrupted && logger.IsEnabled(LogLevel.Warning))
         {
@@ -36,6 +36,7 @@ internal static class CallReporting
         CallStopReason.ServerSaidDoNotRetry => "x-should-retry: false",
         CallStopReason.TotalTimeout => "TotalTimeout expired",
         CallStopReason.FailedAfterResponse => "the answer could not be used",
+        CallStopReason.NoEndpointAvailable => "no endpoint available",
         _ => "stopped",
     };
 }

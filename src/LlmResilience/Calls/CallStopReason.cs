@@ -26,4 +26,7 @@ internal enum CallStopReason
 
     /// <summary>The answer arrived but could not be used (read by the typed client after the pipeline).</summary>
     FailedAfterResponse,
+
+    /// <summary>Several endpoints, none available (breakers open, cooldowns, sidelined keys) and none back in time.</summary>
+    NoEndpointAvailable,
 }

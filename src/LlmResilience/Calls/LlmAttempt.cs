@@ -98,6 +98,12 @@ internal enum RetryDelaySource
     ServerHint,
     Backoff,
     Immediate,
+
+    /// <summary>Another endpoint takes the next attempt: no wait.</summary>
+    Failover,
+
+    /// <summary>No endpoint was available: the wait until the first comes back.</summary>
+    EndpointCooldown,
 }
 
 /// <summary>Reads the few response headers every reporter needs.</summary>

@@ -59,13 +59,23 @@ internal sealed class LlmCall : IDisposable
     public bool Stream { get; init; }
 
     /// <summary>The base address the template's URI is relative to (the typed client's), so an endpoint with another base can re-root it.</summary>
-    public Uri? OriginBase { get; init; }
+    public Uri? OriginBase { get; set; }
 
     /// <summary>The caller's cancellation (as the pipeline received it): a cancelled attempt is the caller's doing, not a failure.</summary>
     public CancellationToken CancellationToken { get; set; }
 
     /// <summary>Where attempts go; <see langword="null"/>: the pipeline's own selector (the request's address).</summary>
-    public IEndpointSelector? Selector { get; init; }
+    public IEndpointSelector? Selector { get; set; }
+
+    /// <summary>The endpoint the retry decision chose for the next attempt (several endpoints), taken by that attempt.</summary>
+    public EndpointTarget? NextEndpoint { get; set; }
+
+    public EndpointTarget? TakeNextEndpoint()
+    {
+        var next = NextEndpoint;
+        NextEndpoint = null;
+        return next;
+    }
 
     /// <summary>
     /// A secret to scrub from anything the server echoes: the key the call sends (given by the typed client, or read
@@ -222,7 +232,7 @@ internal sealed class LlmCall : IDisposable
     public HttpContent? ContentFor(string? model)
     {
         var template = Template?.Content;
-        if (model is null || ChatRequest is null || string.Equals(model, ChatRequest.Model, StringComparison.Ordinal))
+        if (model is null || template is null || (ChatRequest is not null && string.Equals(model, ChatRequest.Model, StringComparison.Ordinal)))
         {
             return template;
         }
@@ -232,7 +242,10 @@ internal sealed class LlmCall : IDisposable
             if (!string.Equals(_modelContentModel, model, StringComparison.Ordinal))
             {
                 _modelContent?.Dispose();
-                _modelContent = JsonRequestContent.Create(ChatRequest.ForWire(model, Stream), LlmJsonContext.Relaxed.ChatCompletionRequest);
+                // The typed client's request is serialized again; another client's body (already buffered) has its model rewritten.
+                _modelContent = ChatRequest is not null
+                    ? JsonRequestContent.Create(ChatRequest.ForWire(model, Stream), LlmJsonContext.Relaxed.ChatCompletionRequest)
+                    : JsonModelRewriter.Rewrite(template, model);
                 _modelContentModel = model;
             }
 

@@ -25,6 +25,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     private readonly string? _defaultModel;
     private readonly string? _apiKey;
     private readonly string? _authorization;
+    private readonly string? _authorizationHeader;
     private readonly LlmResilienceOptions _resilience;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -38,16 +39,22 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         _owned = owned;
         _name = string.IsNullOrEmpty(name) ? null : name;
         _baseAddress = options.BaseAddress!;
-        _endpoint = new Uri(_baseAddress, "chat/completions");
+        _endpoint = EndpointTargets.Under(_baseAddress, "chat/completions");
         _defaultModel = options.Model;
         _apiKey = options.ApiKey;
-        // Kept as the raw header value: added without parsing, copied to every attempt without formatting.
-        _authorization = string.IsNullOrEmpty(options.ApiKey) ? null : "Bearer " + options.ApiKey;
+        // Kept as the raw header value: added without parsing, copied to every attempt without formatting. With
+        // endpoints, each carries its own credential instead.
+        if (!string.IsNullOrEmpty(options.ApiKey) && options.Endpoints is not { Count: > 0 })
+        {
+            _authorizationHeader = EndpointTargets.HeaderFor(LlmApiKeyStyle.Auto, _baseAddress, fromProvider: false);
+            _authorization = _authorizationHeader == EndpointTarget.AuthorizationHeader ? "Bearer " + options.ApiKey : options.ApiKey;
+        }
+
         _resilience = options.Resilience;
         _time = services.Time;
         _logger = services.Logger;
         _metrics = services.Metrics;
-        _selector = selector ?? new SingleEndpointSelector(new EndpointTarget(Endpoints.Describe(_baseAddress)), services.EndpointStates);
+        _selector = selector ?? EndpointTargets.ForClient(options, services.EndpointStates, services.Time, services.Logger);
     }
 
     /// <summary>Builds a client without dependency injection, for console apps and scripts. Dispose it when done.</summary>
@@ -65,6 +72,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             ApiKey = options.ApiKey,
             Model = options.Model,
             AllowInsecureHttp = options.AllowInsecureHttp,
+            Endpoints = options.Endpoints is null ? null! : [.. options.Endpoints.Select(static e => e?.Copy()!)],
             Resilience = new LlmResilienceOptions(),
         };
         if (options.Resilience is null)
@@ -120,7 +128,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         var requestId = call.LastAttempt?.RequestId ?? ResponseHeaders.RequestIdOf(response);
         if (!MediaTypes.IsJsonOrAbsent(response.Content))
         {
-            throw Invalid(call, $"The response from {Endpoints.Describe(_endpoint)} is {MediaTypes.Describe(response.Content)}, not JSON: a proxy or captive portal may have answered instead of the API. Check BaseAddress.", requestId, null);
+            throw Invalid(call, $"The response from {Where(call)} is {MediaTypes.Describe(response.Content)}, not JSON: a proxy or captive portal may have answered instead of the API. Check BaseAddress.", requestId, null);
         }
 
         ChatCompletion? completion;
@@ -142,7 +150,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         }
         catch (JsonException exception)
         {
-            throw Invalid(call, $"The response from {Endpoints.Describe(_endpoint)} is not valid chat.completion JSON ({exception.Message}).", requestId, exception);
+            throw Invalid(call, $"The response from {Where(call)} is not valid chat.completion JSON ({exception.Message}).", requestId, exception);
         }
         catch (Exception exception) when (exception is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
         {
@@ -152,15 +160,16 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
 
         if (completion is null)
         {
-            throw Invalid(call, $"The response from {Endpoints.Describe(_endpoint)} is JSON null, not a chat.completion.", requestId, null);
+            throw Invalid(call, $"The response from {Where(call)} is JSON null, not a chat.completion.", requestId, null);
         }
 
         if (ResponseShape.ProblemOf(completion) is { } problem)
         {
-            throw Invalid(call, ResponseShape.Describe(Endpoints.Describe(_endpoint), problem, requestId), requestId, null);
+            throw Invalid(call, ResponseShape.Describe(Where(call), problem, requestId), requestId, null);
         }
 
         completion.RequestId = requestId;
+        completion.Endpoint = call.LastAttempt?.Endpoint.Name;
         return completion;
     }
 
@@ -200,7 +209,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         var requestId = call.LastAttempt?.RequestId ?? ResponseHeaders.RequestIdOf(response);
         if (!MediaTypes.IsEventStream(response.Content))
         {
-            throw Invalid(call, $"The streamed response from {Endpoints.Describe(_endpoint)} is {MediaTypes.Describe(response.Content)}, not text/event-stream. Check that the endpoint supports \"stream\": true.", requestId, null);
+            throw Invalid(call, $"The streamed response from {Where(call)} is {MediaTypes.Describe(response.Content)}, not text/event-stream. Check that the endpoint supports \"stream\": true.", requestId, null);
         }
 
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -232,7 +241,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
                 }
                 catch (JsonException exception)
                 {
-                    throw Invalid(call, $"Event {chunks + 1} of the stream from {Endpoints.Describe(_endpoint)} is not valid chat.completion.chunk JSON ({exception.Message}).",
+                    throw Invalid(call, $"Event {chunks + 1} of the stream from {Where(call)} is not valid chat.completion.chunk JSON ({exception.Message}).",
                         requestId, exception, text.ToString());
                 }
                 catch (Exception exception) when (exception is LlmException or IOException or HttpRequestException or ObjectDisposedException)
@@ -278,6 +287,9 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         }
     }
 
+    /// <summary>The address the answer came from (the last attempt's), for messages.</summary>
+    private string Where(LlmCall call) => Endpoints.Describe(call.LastAttempt?.RequestUri ?? _endpoint);
+
     private LlmCall NewCall(ChatCompletionRequest wire, bool stream) =>
         new(_name, _time, _resilience.TotalTimeout, ownedByPipeline: false)
         {
@@ -296,7 +308,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         };
         if (_authorization is not null)
         {
-            message.Headers.TryAddWithoutValidation("Authorization", _authorization);
+            message.Headers.TryAddWithoutValidation(_authorizationHeader!, _authorization);
         }
 
         if (stream)
@@ -324,7 +336,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
 
     private LlmException WithoutPipeline(LlmCall call, Exception exception)
     {
-        var attempt = call.StartAttempt(_selector.Select(call));
+        var attempt = call.StartAttempt(_selector.Select(call) ?? new EndpointTarget(Endpoints.Describe(_baseAddress)));
         attempt.RequestUri = _endpoint;
         attempt.Fail(LlmFailures.FromException(exception), _time);
         return LlmFailures.ToException(call, _resilience);
@@ -345,7 +357,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
                 body = [];
             }
 
-            var attempt = call.StartAttempt(_selector.Select(call));
+            var attempt = call.StartAttempt(_selector.Select(call) ?? new EndpointTarget(Endpoints.Describe(_baseAddress)));
             attempt.RequestUri = _endpoint;
             attempt.OnResponse(response);
             attempt.Fail(LlmFailures.FromResponse(response, body, _time.GetUtcNow(), _apiKey), _time);
@@ -364,11 +376,11 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         };
         if (_logger.IsEnabled(LogLevel.Warning))
         {
-            Log.StreamInterrupted(_logger, CallReporting.ClientName(call), Endpoints.Describe(_endpoint), chunks, cause.GetType().Name, requestId);
+            Log.StreamInterrupted(_logger, CallReporting.ClientName(call), Where(call), chunks, cause.GetType().Name, requestId);
         }
 
         return Failed(call, LlmFailures.AfterResponse(call, LlmFailureKind.StreamInterrupted,
-            $"The stream from {Endpoints.Describe(_endpoint)} broke after {chunks} chunk(s) had been delivered: {reason} It was not retried, since that would repeat output; PartialContent holds the text received. Retry the call if a complete answer is needed.",
+            $"The stream from {Where(call)} broke after {chunks} chunk(s) had been delivered: {reason} It was not retried, since that would repeat output; PartialContent holds the text received. Retry the call if a complete answer is needed.",
             cause, requestId, partialContent));
     }
 

@@ -39,13 +39,21 @@ public sealed class LlmClientOptions
     /// <value>The default value is <see langword="false"/>.</value>
     public bool AllowInsecureHttp { get; set; }
 
+    /// <summary>
+    /// Several endpoints (regions, keys, models) the client routes its calls over, with failover, per-endpoint circuit
+    /// breakers and cooldowns. Empty (the default): one endpoint made of <see cref="BaseAddress"/>, <see cref="ApiKey"/>
+    /// and <see cref="Model"/>. An endpoint without a key of its own uses <see cref="ApiKey"/>; one without a model
+    /// sends the request's (or <see cref="Model"/>).
+    /// </summary>
+    public IList<LlmEndpoint> Endpoints { get; set; } = new List<LlmEndpoint>();
+
     /// <summary>The timeouts, retries and connection settings of the pipeline under the client.</summary>
     public LlmResilienceOptions Resilience { get; set; } = new();
 
     /// <summary>Describes the options without the API key.</summary>
     /// <returns>The base address, the model, whether a key is set, and the main timeouts.</returns>
     public override string ToString() =>
-        $"LlmClientOptions {{ BaseAddress = {(BaseAddress is null ? "(not set)" : Endpoints.Describe(BaseAddress))}, Model = {Model ?? "(none)"}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "(not set)" : "(set, redacted)")}, " +
+        $"LlmClientOptions {{ BaseAddress = {(BaseAddress is null ? "(not set)" : LlmResilience.Endpoints.Describe(BaseAddress))}, Endpoints = {(Endpoints is { Count: > 0 } list ? string.Join(", ", list.Select(static e => e?.Name)) : "(one, from BaseAddress)")}, Model = {Model ?? "(none)"}, ApiKey = {(string.IsNullOrEmpty(ApiKey) ? "(not set)" : "(set, redacted)")}, " +
         $"MaxRetryAttempts = {Resilience?.MaxRetryAttempts}, AttemptTimeout = {Resilience?.AttemptTimeout}, TotalTimeout = {Resilience?.TotalTimeout} }}";
 
     /// <summary>

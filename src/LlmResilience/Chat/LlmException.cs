@@ -40,12 +40,16 @@ public sealed class LlmException : HttpRequestException
     /// <summary>How many attempts were sent before the call failed (1 when it was not retried; 0 when nothing was sent).</summary>
     public int Attempts { get; init; }
 
+    /// <summary>The endpoint of the last attempt (<see cref="LlmEndpoint.Name"/>; for a client with one endpoint, its base address), when one was made.</summary>
+    public string? Endpoint { get; init; }
+
     /// <summary>For <see cref="LlmFailureKind.StreamInterrupted"/>: the text the stream delivered before it broke.</summary>
     public string? PartialContent { get; init; }
 
     /// <summary>Whether retrying the same call later may succeed (false for quota, authorization and bad-request failures).</summary>
     public bool IsTransient => Kind is LlmFailureKind.ConnectFailure or LlmFailureKind.ResetBeforeHeaders or LlmFailureKind.Timeout
-        or LlmFailureKind.StreamInterrupted or LlmFailureKind.RateLimited or LlmFailureKind.ServerError or LlmFailureKind.ProxyUpstreamFailure;
+        or LlmFailureKind.StreamInterrupted or LlmFailureKind.RateLimited or LlmFailureKind.ServerError or LlmFailureKind.ProxyUpstreamFailure
+        or LlmFailureKind.CircuitOpen;
 
     private static HttpRequestError ToHttpRequestError(LlmFailureKind kind) => kind switch
     {

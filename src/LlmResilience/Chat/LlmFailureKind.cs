@@ -41,4 +41,11 @@ public enum LlmFailureKind
 
     /// <summary>The response could not be read: malformed JSON or SSE, an unexpected content type, or a body over the size limit.</summary>
     InvalidResponse,
+
+    /// <summary>
+    /// Every endpoint of the client was unavailable (circuit open, cooling down after a rate limit, or key sidelined)
+    /// and none would be back within MaxRetryAfter and the call's deadline; <see cref="LlmException.RetryAfter"/> says
+    /// when the first may be tried again.
+    /// </summary>
+    CircuitOpen,
 }

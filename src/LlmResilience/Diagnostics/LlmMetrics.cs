@@ -36,12 +36,13 @@ internal sealed class LlmMetrics : IDisposable
 
     public Meter Meter => _meter;
 
-    public void RecordRetry(AttemptFailure failure, Uri? endpoint)
+    public void RecordRetry(AttemptFailure failure, Uri? endpoint, string? endpointName = null)
     {
         if (_retries.Enabled)
         {
             var tags = new TagList { { "llm.failure_kind", failure.Kind.ToString() } };
             AddServer(ref tags, endpoint);
+            AddEndpoint(ref tags, endpointName);
             if (failure.StatusCode is { } status)
             {
                 tags.Add("http.response.status_code", status);
@@ -51,12 +52,13 @@ internal sealed class LlmMetrics : IDisposable
         }
     }
 
-    public void RecordFailure(LlmFailureKind kind, Uri? endpoint)
+    public void RecordFailure(LlmFailureKind kind, Uri? endpoint, string? endpointName = null)
     {
         if (_failures.Enabled)
         {
             var tags = new TagList { { "llm.failure_kind", kind.ToString() } };
             AddServer(ref tags, endpoint);
+            AddEndpoint(ref tags, endpointName);
             _failures.Add(1, tags);
         }
     }
@@ -76,6 +78,14 @@ internal sealed class LlmMetrics : IDisposable
         if (_ownsMeter)
         {
             _meter.Dispose();
+        }
+    }
+
+    private static void AddEndpoint(ref TagList tags, string? endpointName)
+    {
+        if (endpointName is not null)
+        {
+            tags.Add(LlmResilienceTelemetry.EndpointTagName, endpointName);
         }
     }
 

@@ -21,4 +21,7 @@ public static class LlmResilienceTelemetry
 
     /// <summary>Counter of connection pools dropped after repeated transport failures, tagged <c>server.address</c> and <c>server.port</c>.</summary>
     public const string PoolRecyclesCounterName = "llmresilience.pool.recycles";
+
+    /// <summary>The tag that names the endpoint (<see cref="LlmEndpoint.Name"/>, or the base address of a client with one endpoint) on every measurement of a call.</summary>
+    public const string EndpointTagName = "llm.endpoint";
 }

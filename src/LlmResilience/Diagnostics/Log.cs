@@ -58,6 +58,30 @@ internal static partial class Log
         Message = "Connection pool dropped after {Failures} transport failures in a row to {Endpoint}; the next attempt opens fresh connections")]
     public static partial void PoolRecycled(ILogger logger, string endpoint, int failures);
 
+    [LoggerMessage(EventId = 5, EventName = "FailingOver", Level = LogLevel.Warning,
+        Message = "LLM call ({Client}): attempt {Attempt} to endpoint {From} failed ({Reason}); failing over to endpoint {To}.")]
+    public static partial void FailingOver(ILogger logger, string client, int attempt, string from, string reason, string to);
+
+    [LoggerMessage(EventId = 6, EventName = "BreakerOpened", Level = LogLevel.Warning,
+        Message = "Circuit breaker of endpoint {Endpoint} opened: it is left out of rotation for {BreakMs} ms, then probed with one call.")]
+    public static partial void BreakerOpened(ILogger logger, string endpoint, long breakMs);
+
+    [LoggerMessage(EventId = 7, EventName = "BreakerClosed", Level = LogLevel.Information,
+        Message = "Circuit breaker of endpoint {Endpoint} closed: a probe succeeded and the endpoint is back in rotation.")]
+    public static partial void BreakerClosed(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 8, EventName = "KeySidelined", Level = LogLevel.Error,
+        Message = "Endpoint {Endpoint}: its key was refused ({Reason}), so the endpoint is left out of rotation for {Seconds} s, then probed again; {Advice}. Other endpoints take its calls.")]
+    public static partial void KeySidelined(ILogger logger, string endpoint, string reason, string advice, long seconds);
+
+    [LoggerMessage(EventId = 9, EventName = "KeyRestored", Level = LogLevel.Information,
+        Message = "Endpoint {Endpoint}: its key works again; the endpoint is back in rotation.")]
+    public static partial void KeyRestored(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 10, EventName = "WaitingForEndpoint", Level = LogLevel.Warning,
+        Message = "LLM call ({Client}): no endpoint is available ({Availability}); waiting {DelayMs} ms for the first to come back.")]
+    public static partial void WaitingForEndpoint(ILogger logger, string client, string availability, long delayMs);
+
     [LoggerMessage(EventId = 1, EventName = "Retrying", Level = LogLevel.Warning,
         Message = "LLM call ({Client}) to {Endpoint}: attempt {Attempt} failed ({Reason}); retrying in {DelayMs} ms.")]
     private static partial void RetryingNoId(ILogger logger, string client, string endpoint, int attempt, string reason, long delayMs);

@@ -91,6 +91,11 @@ internal static class LlmFailures
         var last = call.LastAttempt ?? throw new InvalidOperationException("A call with no attempt has no failure to report.");
         var failure = last.Failure ?? throw new InvalidOperationException("The last attempt did not fail.");
         var attempts = call.AttemptCount;
+        if (call.Selector is { Routes: true } && call.StopReason != CallStopReason.TotalTimeout && AcrossEndpoints(call) is { } across)
+        {
+            return across;
+        }
+
         var stop = call.StopReason;
         var endpoint = Endpoints.Describe(last.RequestUri);
         string message;
@@ -138,8 +143,95 @@ internal static class LlmFailures
             RequestId = last.RequestId,
             RetryAfter = failure.RetryAfter,
             Attempts = attempts,
+            Endpoint = last.Endpoint.Name,
         };
     }
+
+    /// <summary>
+    /// A routed call that tried more than one endpoint: each endpoint's last failure, and the most telling kind (one
+    /// that is about a key, such as QuotaExceeded, only when every endpoint failed that way).
+    /// </summary>
+    private static LlmException? AcrossEndpoints(LlmCall call)
+    {
+        var attempts = call.Attempts;
+        var lastPerEndpoint = new List<LlmAttempt>(attempts.Count);
+        for (var i = attempts.Count - 1; i >= 0; i--)
+        {
+            if (attempts[i].Failure is not null && !lastPerEndpoint.Exists(a => ReferenceEquals(a.Endpoint, attempts[i].Endpoint)))
+            {
+                lastPerEndpoint.Add(attempts[i]);
+            }
+        }
+
+        var stop = call.StopReason;
+        if (lastPerEndpoint.Count < 2 && stop != CallStopReason.NoEndpointAvailable)
+        {
+            return null;
+        }
+
+        lastPerEndpoint.Reverse();
+        var telling = MostTelling(lastPerEndpoint);
+        var failure = telling.Failure!;
+        var summary = string.Join("; ", lastPerEndpoint.Select(static a => $"{a.Endpoint.Name}: {a.Failure!.Reason}{(a.Failure.ServerSaid is { } said ? $" (\"{said}\")" : string.Empty)}"));
+        var message = $"The call failed on {(lastPerEndpoint.Count == 1 ? "the only endpoint" : $"each of the {lastPerEndpoint.Count} endpoints")} it tried, after {Count(attempts.Count)}: {summary}.";
+        if (Advice(failure.Kind, lastPerEndpoint.Count) is { } advice)
+        {
+            message += " " + advice;
+        }
+
+        TimeSpan? retryAfter = failure.RetryAfter;
+        if (stop == CallStopReason.NoEndpointAvailable && call.Selector is { } selector)
+        {
+            retryAfter = selector.AvailableIn(call);
+            message += $" No endpoint is available for another attempt: {selector.DescribeAvailability()}.";
+        }
+        else if (stop == CallStopReason.AttemptsExhausted)
+        {
+            message += " MaxRetryAttempts was reached.";
+        }
+
+        var lastAttempt = attempts[^1];
+        return new LlmException(failure.Kind, message, failure.Exception, failure.StatusCode is { } code ? (HttpStatusCode)code : null)
+        {
+            ErrorCode = failure.ErrorCode,
+            RequestId = lastAttempt.RequestId,
+            RetryAfter = retryAfter,
+            Attempts = attempts.Count,
+            Endpoint = lastAttempt.Endpoint.Name,
+        };
+    }
+
+    private static LlmAttempt MostTelling(List<LlmAttempt> lastPerEndpoint)
+    {
+        var first = lastPerEndpoint[0].Failure!.Kind;
+        if (lastPerEndpoint.TrueForAll(a => a.Failure!.Kind == first))
+        {
+            return lastPerEndpoint[^1];
+        }
+
+        // Mixed: a failure about one key or one deployment says little about the call; the latest other failure does.
+        for (var i = lastPerEndpoint.Count - 1; i >= 0; i--)
+        {
+            var failure = lastPerEndpoint[i].Failure!;
+            if (failure.Kind is not (LlmFailureKind.QuotaExceeded or LlmFailureKind.Unauthorized) && failure.StatusCode != 404)
+            {
+                return lastPerEndpoint[i];
+            }
+        }
+
+        return lastPerEndpoint[^1];
+    }
+
+    private static string? Advice(LlmFailureKind kind, int endpoints) => kind switch
+    {
+        LlmFailureKind.RateLimited => "The endpoints are rate limiting this client: lower your request rate or concurrency, or add keys or endpoints.",
+        LlmFailureKind.QuotaExceeded => endpoints > 1 ? "Every endpoint's key is out of quota: add credit or raise the spending limits." : "The key is out of quota: add credit or raise its spending limit.",
+        LlmFailureKind.Unauthorized => "Check the key configured for each endpoint and that it may use the model.",
+        LlmFailureKind.ContextLengthExceeded => "No endpoint with a larger context window is left: shorten the conversation, or add an endpoint with a larger ContextWindowTokens.",
+        LlmFailureKind.ServerError or LlmFailureKind.ProxyUpstreamFailure or LlmFailureKind.Timeout or LlmFailureKind.ConnectFailure or LlmFailureKind.ResetBeforeHeaders =>
+            "The providers are having trouble; retry later, or check the endpoints' health.",
+        _ => null,
+    };
 
     /// <summary>
     /// The exception for an answer that arrived (the pipeline's work was done) but cannot be used: not JSON, malformed,
@@ -153,6 +245,7 @@ internal static class LlmFailures
             RequestId = requestId,
             PartialContent = partialContent,
             Attempts = Math.Max(1, call.AttemptCount),
+            Endpoint = call.LastAttempt?.Endpoint.Name,
         };
     }
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
 
@@ -35,8 +36,8 @@ namespace LlmResilience;
 internal sealed class LlmResilienceHandler : DelegatingHandler
 {
     private const long MaxErrorBodyBytes = 1024 * 1024;
-    private static readonly ResiliencePropertyKey<LlmCall> CallKey = new("LlmResilience.Call");
-    private static readonly ResiliencePropertyKey<LlmAttempt> AttemptKey = new("LlmResilience.Attempt");
+    private static readonly ResiliencePropertyKey<LlmCall> CallKey = PipelineKeys.Call;
+    private static readonly ResiliencePropertyKey<LlmAttempt> AttemptKey = PipelineKeys.Attempt;
 
     private readonly LlmResilienceOptions _options;
     private readonly TimeProvider _time;
@@ -45,8 +46,10 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     private readonly string? _clientName;
     private readonly Func<double> _random;
     private readonly RequestAddressSelector _requestSelector;
+    private readonly IEndpointSelector? _endpoints;
     private readonly AttemptFailure _attemptTimedOut;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly ResiliencePipeline<HttpResponseMessage> _attemptPipeline;
 
     public LlmResilienceHandler(LlmResilienceOptions options, TimeProvider time, ILogger logger, LlmMetrics? metrics = null,
         IEndpointStateStore? endpointStates = null, string? clientName = null)
@@ -58,7 +61,9 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         _metrics = metrics ?? new LlmMetrics(null);
         _clientName = clientName;
         _random = _options.Randomizer ?? Random.Shared.NextDouble;
-        _requestSelector = new RequestAddressSelector(endpointStates ?? new InMemoryEndpointStateStore());
+        endpointStates ??= new InMemoryEndpointStateStore();
+        _requestSelector = new RequestAddressSelector(endpointStates);
+        _endpoints = EndpointTargets.ForHandler(_options, endpointStates, time, logger);
         _attemptTimedOut = new AttemptFailure(LlmFailureKind.Timeout, true, $"no response within AttemptTimeout ({_options.AttemptTimeout})");
 
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = "LlmResilience", TimeProvider = time };
@@ -85,8 +90,11 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             });
         }
 
-        // 3. Attempt timeout: one attempt, from sending to its body (non-streamed) or its first event (streamed).
-        builder.AddTimeout(new TimeoutStrategyOptions
+        _pipeline = builder.Build();
+
+        // 3. Per attempt: the endpoint's choice, then (several endpoints) its circuit breaker, then the attempt timeout:
+        //    one attempt, from sending to its body (non-streamed) or its first event (streamed).
+        _attemptPipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = "LlmResilience.Attempt", TimeProvider = time }.AddTimeout(new TimeoutStrategyOptions
         {
             Name = "AttemptTimeout",
             Timeout = _options.AttemptTimeout,
@@ -95,9 +103,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                 args.Context.Properties.GetValue(AttemptKey, null!).TimedOut(AttemptEnd.AttemptTimedOut, _attemptTimedOut);
                 return default;
             },
-        });
-
-        _pipeline = builder.Build();
+        }).Build();
     }
 
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
@@ -110,11 +116,19 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         call ??= new LlmCall(_clientName, _time, _options.TotalTimeout, ownedByPipeline: true);
         call.Template = request;
         call.CancellationToken = cancellationToken;
+        if (call.Selector is null && _endpoints is not null)
+        {
+            // Under another client with endpoints configured: the request names one of them; every attempt is re-rooted.
+            call.Selector = _endpoints;
+            call.OriginBase = OriginOf(request.RequestUri) ?? throw NotUnderAnEndpoint(call, request.RequestUri);
+        }
 
         var content = request.Content;
-        if (content is not null && _options.MaxRetryAttempts > 0 && content is not (ByteArrayContent or ReadOnlyMemoryContent or IReplayableContent))
+        if (content is not null && (_options.MaxRetryAttempts > 0 || _endpoints is not null)
+            && content is not (ByteArrayContent or ReadOnlyMemoryContent or IReplayableContent))
         {
-            // A stream body would be half-read after a failed attempt: buffer it once so every attempt sends it whole.
+            // A stream body would be half-read after a failed attempt (and cannot be rewritten for another endpoint's
+            // model): buffer it once so every attempt sends it whole.
             await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -142,7 +156,9 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                 call.LastAttempt?.TimedOut(AttemptEnd.TotalTimedOut, new AttemptFailure(LlmFailureKind.Timeout, false, $"TotalTimeout ({_options.TotalTimeout}) expired"));
             }
 
-            var failure = call.Fail(call.LastAttempt?.Failure is null ? Unexpected(exception, call) : LlmFailures.ToException(call, _options));
+            var failure = call.Fail(exception is LlmException { Kind: LlmFailureKind.CircuitOpen } open && !deadlineExpired ? open
+                : call.LastAttempt?.Failure is null ? Unexpected(exception, call)
+                : LlmFailures.ToException(call, _options));
             if (call.OwnedByPipeline)
             {
                 CallReporting.Complete(call, _logger, _metrics);
@@ -163,20 +179,84 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         return response;
     }
 
-    // Pooled state machines: an attempt awaits the network, so its box would otherwise be a fresh allocation per call.
+    /// <summary>
+    /// One attempt: where it goes (the endpoint the retry decision picked, or a fresh choice; with several endpoints
+    /// and none available, a wait for the first to come back or a <see cref="LlmFailureKind.CircuitOpen"/> failure), then
+    /// the endpoint's breaker, the attempt timeout and the send.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome<HttpResponseMessage>> SendAttemptAsync(ResilienceContext context, LlmCall call)
     {
         var selector = call.Selector ?? _requestSelector;
-        var endpoint = selector.Select(call);
+        var endpoint = call.TakeNextEndpoint();
+        if (!selector.Routes)
+        {
+            return await _attemptPipeline.ExecuteOutcomeAsync(static (ctx, state) => state.Handler.SendOnceAsync(ctx, state.Call, state.Endpoint),
+                context, (Handler: this, Call: call, Endpoint: endpoint ?? selector.Select(call)!)).ConfigureAwait(false);
+        }
+
+        // Bounded: each endpoint is skipped at most once per attempt (a breaker that refused it), and waits at most twice.
+        var skipped = 0;
+        var waits = 0;
+        EndpointTarget? refused = null;
+        while (true)
+        {
+            if (endpoint is null || endpoint.State!.UnavailableUntil(_time.GetUtcNow()) is not null || ReferenceEquals(endpoint, refused))
+            {
+                endpoint = selector.Select(call, refused);
+            }
+
+            if (endpoint is null)
+            {
+                var wait = selector.AvailableIn(call);
+                if (wait is not { } delay || delay > _options.MaxRetryAfter || delay >= call.Remaining || waits++ >= 2)
+                {
+                    return Outcome.FromException<HttpResponseMessage>(NoEndpoint(call, selector, wait));
+                }
+
+                if (_logger.IsEnabled(LogLevel.Warning))
+                {
+                    Log.WaitingForEndpoint(_logger, CallReporting.ClientName(call), selector.DescribeAvailability(), (long)delay.TotalMilliseconds);
+                }
+
+                await Task.Delay(delay, _time, context.CancellationToken).ConfigureAwait(false);
+                refused = null;
+                continue;
+            }
+
+            var before = call.AttemptCount;
+            var outcome = await endpoint.State!.Breaker!.ExecuteOutcomeAsync(
+                static (ctx, state) => state.Handler._attemptPipeline.ExecuteOutcomeAsync(static (c, s) => s.Handler.SendOnceAsync(c, s.Call, s.Endpoint), ctx, state),
+                context, (Handler: this, Call: call, Endpoint: endpoint)).ConfigureAwait(false);
+            if (outcome.Exception is BrokenCircuitException && call.AttemptCount == before && skipped++ < 8)
+            {
+                // Another call took the breaker's one half-open probe (or opened it) since the choice: choose again.
+                refused = endpoint;
+                endpoint = null;
+                continue;
+            }
+
+            return outcome;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Outcome<HttpResponseMessage>> SendOnceAsync(ResilienceContext context, LlmCall call, EndpointTarget endpoint)
+    {
+        var selector = call.Selector ?? _requestSelector;
         var attempt = call.StartAttempt(endpoint);
         context.Properties.Set(AttemptKey, attempt);
-        var message = AttemptMessage.Create(call, endpoint);
-        attempt.RequestUri = message.RequestUri;
         var cancellationToken = context.CancellationToken;
+        var state = endpoint.State;
+        state?.AttemptStarted();
         HttpResponseMessage? response = null;
         try
         {
+            var (credential, secret) = endpoint.CredentialProvider is null
+                ? (endpoint.CredentialValue, endpoint.Secret)
+                : await CredentialAsync(endpoint, cancellationToken).ConfigureAwait(false);
+            var message = AttemptMessage.Create(call, endpoint, credential);
+            attempt.RequestUri = message.RequestUri;
             response = await base.SendAsync(message, cancellationToken).ConfigureAwait(false);
             attempt.OnResponse(response);
             if (response.IsSuccessStatusCode)
@@ -187,7 +267,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             else
             {
                 var body = await ReadErrorBodyAsync(response, cancellationToken).ConfigureAwait(false);
-                attempt.Fail(LlmFailures.FromResponse(response, body, _time.GetUtcNow(), call.Secret), _time);
+                attempt.Fail(LlmFailures.FromResponse(response, body, _time.GetUtcNow(), secret ?? call.Secret), _time);
             }
 
             selector.Report(attempt, _time);
@@ -196,6 +276,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         catch (Exception exception)
         {
             response?.Dispose();
+            attempt.RequestUri ??= AttemptMessage.Rebase(call.Template?.RequestUri, call.OriginBase, endpoint.BaseAddress);
             attempt.Fail(LlmFailures.FromException(exception), _time);
             if (call.CancellationToken.IsCancellationRequested)
             {
@@ -205,6 +286,74 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             selector.Report(attempt, _time);
             return Outcome.FromException<HttpResponseMessage>(exception);
         }
+        finally
+        {
+            state?.AttemptEnded();
+        }
+    }
+
+    /// <summary>The endpoint's credential from its provider, as the header value and the key to scrub.</summary>
+    private static async ValueTask<(string? Credential, string? Secret)> CredentialAsync(EndpointTarget endpoint, CancellationToken cancellationToken)
+    {
+        string key;
+        try
+        {
+            key = await endpoint.CredentialProvider!(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new LlmException(LlmFailureKind.Unauthorized,
+                $"The ApiKeyProvider of endpoint {endpoint.Name} failed ({exception.GetType().Name}), so no credential could be sent. Check the provider (an Entra ID token source, a key vault).", exception);
+        }
+
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new LlmException(LlmFailureKind.Unauthorized, $"The ApiKeyProvider of endpoint {endpoint.Name} returned no key. Check the provider (an Entra ID token source, a key vault).");
+        }
+
+        return (endpoint.Bearer ? "Bearer " + key : key, key);
+    }
+
+    /// <summary>The configured endpoint base address the request's address is under (the address the client was pointed at).</summary>
+    private Uri? OriginOf(Uri? requestUri)
+    {
+        if (requestUri is not { IsAbsoluteUri: true })
+        {
+            return null;
+        }
+
+        var path = requestUri.GetLeftPart(UriPartial.Path);
+        foreach (var endpoint in _options.Endpoints)
+        {
+            var prefix = EndpointTargets.WithTrailingSlash(endpoint.BaseAddress!).GetLeftPart(UriPartial.Path);
+            if (path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return EndpointTargets.WithTrailingSlash(endpoint.BaseAddress!);
+            }
+        }
+
+        return null;
+    }
+
+    private LlmException NotUnderAnEndpoint(LlmCall call, Uri? requestUri) =>
+        call.Fail(new LlmException(LlmFailureKind.BadRequest,
+            $"The request to {Endpoints.Describe(requestUri)} is not under any configured endpoint's base address ({string.Join(", ", _options.Endpoints.Select(static e => Endpoints.Describe(e.BaseAddress)))}), so it cannot be routed. Point the client (the SDK's Endpoint, HttpClient.BaseAddress) at one of them, conventionally the first."));
+
+    /// <summary>Every endpoint is unavailable and none comes back in time: fail at once, naming each and why.</summary>
+    private LlmException NoEndpoint(LlmCall call, IEndpointSelector selector, TimeSpan? wait)
+    {
+        call.StopReason = CallStopReason.NoEndpointAvailable;
+        var attempts = call.AttemptCount;
+        var when = wait is { } w
+            ? $"The first comes back in {Math.Ceiling(w.TotalSeconds):0} s, {(w > _options.MaxRetryAfter ? $"beyond MaxRetryAfter ({_options.MaxRetryAfter})" : "beyond the call's deadline")}."
+            : "None of them can take this call.";
+        return new LlmException(LlmFailureKind.CircuitOpen,
+            $"No endpoint is available for this call{(attempts == 0 ? ", so no request was sent" : $" after {LlmFailures.Count(attempts)}")}: {selector.DescribeAvailability()}. {when} Retry after RetryAfter, or add endpoints.")
+        {
+            RetryAfter = wait,
+            Attempts = attempts,
+            Endpoint = call.LastAttempt?.Endpoint.Name,
+        };
     }
 
     private static async ValueTask<byte[]> ReadErrorBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
@@ -253,15 +402,19 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
     private bool ShouldRetry(ResilienceContext context, int attemptNumber, Outcome<HttpResponseMessage> outcome)
     {
-        if (outcome.Result is { IsSuccessStatusCode: true } || context.CancellationToken.IsCancellationRequested)
+        if (outcome.Result is { IsSuccessStatusCode: true } || context.CancellationToken.IsCancellationRequested
+            || outcome.Exception is LlmException { Kind: LlmFailureKind.CircuitOpen })
         {
-            // Cancelled here means the caller or the total deadline: neither leaves room for another attempt.
+            // Cancelled here means the caller or the total deadline: neither leaves room for another attempt. No endpoint
+            // available was already decided inside the attempt (which waited if it could).
             return false;
         }
 
         var call = context.Properties.GetValue(CallKey, null!);
         var attempt = context.Properties.GetValue(AttemptKey, null!);
-        var decision = Decide(call, attempt, isLast: attemptNumber >= _options.MaxRetryAttempts);
+        var isLast = attemptNumber >= _options.MaxRetryAttempts;
+        var selector = call.Selector ?? _requestSelector;
+        var decision = selector.Routes ? DecideRouted(call, attempt, selector, isLast) : Decide(call, attempt, isLast);
         attempt.Decision = decision;
         return decision.Retry;
     }
@@ -311,16 +464,87 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             : new RetryDecision(true, delay, source, CallStopReason.None);
     }
 
+    /// <summary>
+    /// Several endpoints: a failure of the endpoint (its key, its quota, its health, its rate limit) moves the call to
+    /// another endpoint at once; a failure of the request (400, 422) does not. Going back to an endpoint that already
+    /// failed in this call is a retry, with backoff. With none available, wait for the first to come back when it does
+    /// within MaxRetryAfter and the deadline.
+    /// </summary>
+    private RetryDecision DecideRouted(LlmCall call, LlmAttempt attempt, IEndpointSelector selector, bool isLast)
+    {
+        if (attempt.Failure is not { } failure || attempt.End == AttemptEnd.Cancelled)
+        {
+            return RetryDecision.StopWith(CallStopReason.NotRetryable);
+        }
+
+        if (failure.ServerSaysRetry == false)
+        {
+            return RetryDecision.StopWith(CallStopReason.ServerSaidDoNotRetry);
+        }
+
+        if (!failure.Retryable && !FailsOver(failure))
+        {
+            return RetryDecision.StopWith(CallStopReason.NotRetryable);
+        }
+
+        if (isLast)
+        {
+            return RetryDecision.StopWith(CallStopReason.AttemptsExhausted);
+        }
+
+        var next = selector.Select(call);
+        if (next is null)
+        {
+            if (failure.Kind == LlmFailureKind.ContextLengthExceeded || selector.AvailableIn(call) is not { } wait)
+            {
+                return RetryDecision.StopWith(failure.Kind == LlmFailureKind.ContextLengthExceeded ? CallStopReason.NotRetryable : CallStopReason.NoEndpointAvailable);
+            }
+
+            return wait > _options.MaxRetryAfter || wait >= call.Remaining
+                ? RetryDecision.StopWith(CallStopReason.NoEndpointAvailable)
+                : new RetryDecision(true, wait, RetryDelaySource.EndpointCooldown, CallStopReason.None);
+        }
+
+        call.NextEndpoint = next;
+        if (!EndpointRouter.FailedIn(next, call.Attempts))
+        {
+            return new RetryDecision(true, TimeSpan.Zero, RetryDelaySource.Failover, CallStopReason.None);
+        }
+
+        var delay = Backoff.Compute(call.BackoffCount++, _options, _random);
+        return delay >= call.Remaining
+            ? RetryDecision.StopWith(CallStopReason.WouldOutliveTotalTimeout)
+            : new RetryDecision(true, delay, RetryDelaySource.Backoff, CallStopReason.None);
+    }
+
+    /// <summary>Failures of the endpoint rather than of the request: another endpoint may answer.</summary>
+    internal static bool FailsOver(AttemptFailure failure) =>
+        failure.Kind is LlmFailureKind.Unauthorized or LlmFailureKind.QuotaExceeded or LlmFailureKind.RateLimited or LlmFailureKind.ServerError
+            or LlmFailureKind.ProxyUpstreamFailure or LlmFailureKind.Timeout or LlmFailureKind.ConnectFailure or LlmFailureKind.ResetBeforeHeaders
+            or LlmFailureKind.ContextLengthExceeded
+        || failure.StatusCode == 404;
+
     private void OnRetry(ResilienceContext context, TimeSpan delay)
     {
         var attempt = context.Properties.GetValue(AttemptKey, null!);
         var failure = attempt.Failure!;
-        _metrics.RecordRetry(failure, attempt.RequestUri);
+        _metrics.RecordRetry(failure, attempt.RequestUri, attempt.Endpoint.Name);
         if (_logger.IsEnabled(LogLevel.Warning))
         {
             var call = context.Properties.GetValue(CallKey, null!);
-            Log.Retrying(_logger, CallReporting.ClientName(call), Endpoints.Describe(attempt.RequestUri), attempt.Number, failure.Reason,
-                (long)delay.TotalMilliseconds, attempt.RequestId);
+            if (attempt.Decision is { Source: RetryDelaySource.Failover } && call.NextEndpoint is { } next)
+            {
+                Log.FailingOver(_logger, CallReporting.ClientName(call), attempt.Number, attempt.Endpoint.Name, failure.Reason, next.Name);
+            }
+            else if (attempt.Decision is { Source: RetryDelaySource.EndpointCooldown })
+            {
+                Log.WaitingForEndpoint(_logger, CallReporting.ClientName(call), (call.Selector ?? _requestSelector).DescribeAvailability(), (long)delay.TotalMilliseconds);
+            }
+            else
+            {
+                Log.Retrying(_logger, CallReporting.ClientName(call), Endpoints.Describe(attempt.RequestUri), attempt.Number, failure.Reason,
+                    (long)delay.TotalMilliseconds, attempt.RequestId);
+            }
         }
     }
 
@@ -336,7 +560,13 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     {
         private EndpointTarget? _last;
 
-        public EndpointTarget Select(LlmCall call)
+        public bool Routes => false;
+
+        public TimeSpan? AvailableIn(LlmCall call) => TimeSpan.Zero;
+
+        public string DescribeAvailability() => Volatile.Read(ref _last)?.Name ?? "(request's address)";
+
+        public EndpointTarget? Select(LlmCall call, EndpointTarget? skip = null)
         {
             var uri = call.Template?.RequestUri;
             var name = uri is { IsAbsoluteUri: true } ? uri.GetLeftPart(UriPartial.Authority) : "(relative)";
@@ -352,6 +582,6 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             return target;
         }
 
-        public void Report(LlmAttempt attempt, TimeProvider time) => store.Get(attempt.Endpoint.Name).Record(attempt, time.GetUtcNow());
+        public void Report(LlmAttempt attempt, TimeProvider time) => store.Get(attempt.Endpoint.StateKey).Record(attempt, time.GetUtcNow(), policy: null);
     }
 }

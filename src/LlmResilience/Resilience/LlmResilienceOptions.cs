@@ -116,6 +116,22 @@ public sealed class LlmResilienceOptions
     /// <value>The default value is <see langword="null"/> (the handler as LlmResilience tunes it).</value>
     public Action<System.Net.Http.SocketsHttpHandler>? ConfigurePrimaryHandler { get; set; }
 
+    /// <summary>
+    /// For <c>AddLlmResilienceHandler</c> under another client (the official OpenAI SDK, Microsoft.Extensions.AI's
+    /// OpenAI client, your own code): the endpoints its requests are routed over. Each attempt rewrites the request's
+    /// base address, its key (when the endpoint has one) and the body's <c>model</c> (when the endpoint names one). Point
+    /// the client itself at one of these base addresses, conventionally the first. Empty (the default): every request
+    /// goes where it is addressed. Under the typed client, list the endpoints in <see cref="LlmClientOptions.Endpoints"/> instead.
+    /// </summary>
+    public IList<LlmEndpoint> Endpoints { get; set; } = new List<LlmEndpoint>();
+
+    /// <summary>The circuit breaker of each endpoint, when there are several (<see cref="LlmClientOptions.Endpoints"/>, <see cref="Endpoints"/>).</summary>
+    public LlmCircuitBreakerOptions CircuitBreaker { get; set; } = new();
+
+    /// <summary>With several endpoints: how long an endpoint whose key ran out of quota (<c>insufficient_quota</c>) is left out of rotation.</summary>
+    /// <value>The default value is 5 minutes.</value>
+    public TimeSpan QuotaExceededCooldown { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The random source of the jitter, returning values in [0, 1); tests pin it. <see langword="null"/> uses <see cref="Random.Shared"/>.</summary>
     internal Func<double>? Randomizer { get; set; }
 
@@ -139,5 +155,16 @@ public sealed class LlmResilienceOptions
         target.UseJitter = UseJitter;
         target.Randomizer = Randomizer;
         target.ConfigurePrimaryHandler = ConfigurePrimaryHandler;
+        target.QuotaExceededCooldown = QuotaExceededCooldown;
+        target.Endpoints = Endpoints is null ? null! : [.. Endpoints.Select(static e => e?.Copy()!)];
+        if (CircuitBreaker is null)
+        {
+            target.CircuitBreaker = null!;
+        }
+        else
+        {
+            target.CircuitBreaker = new LlmCircuitBreakerOptions();
+            CircuitBreaker.CopyTo(target.CircuitBreaker);
+        }
     }
 }

@@ -17,6 +17,7 @@ public sealed class LlmFailureKindTests
     [InlineData(LlmFailureKind.BadRequest, false, HttpRequestError.Unknown)]
     [InlineData(LlmFailureKind.ContextLengthExceeded, false, HttpRequestError.Unknown)]
     [InlineData(LlmFailureKind.InvalidResponse, false, HttpRequestError.InvalidResponse)]
+    [InlineData(LlmFailureKind.CircuitOpen, true, HttpRequestError.Unknown)]
     [InlineData(LlmFailureKind.Unknown, false, HttpRequestError.Unknown)]
     public void LlmException_Kind_DecidesTransienceAndTheHttpRequestError(LlmFailureKind kind, bool transient, HttpRequestError error)
     {
@@ -32,6 +33,6 @@ public sealed class LlmFailureKindTests
     {
         Assert.Equal(LlmFailureKind.Unknown, default(LlmFailureKind));
         // The theory above lists every kind; a new kind must be added there (and get a transience decision).
-        Assert.Equal(13, Enum.GetValues<LlmFailureKind>().Length);
+        Assert.Equal(14, Enum.GetValues<LlmFailureKind>().Length);
     }
 }

@@ -54,7 +54,7 @@ public sealed class EndpointSelectorTests
 
         var attempt = new LlmAttempt(1, endpoint, time.GetTimestamp());
         attempt.Fail(new AttemptFailure(LlmFailureKind.RateLimited, true, "HTTP 429") { StatusCode = 429, RetryAfter = TimeSpan.FromSeconds(30) }, time);
-        state.Record(attempt, time.GetUtcNow());
+        state.Record(attempt, time.GetUtcNow(), policy: null);
         Assert.Equal(time.GetUtcNow() + TimeSpan.FromSeconds(30), state.CooldownUntil);
         Assert.Equal((LlmFailureKind.RateLimited, (int?)429, time.GetUtcNow()), state.LastFailure);
     }
@@ -108,6 +108,11 @@ public sealed class EndpointSelectorTests
 
         Assert.Equal(new Uri("https://b.example/openai/v1/chat/completions"), rebased);
         Assert.Equal(new Uri("https://c.example/x"), foreign);
+        // Azure's api-version rides on the target's base; the origin's query is not carried over.
+        Assert.Equal(new Uri("https://r.openai.azure.com/openai/v1/chat/completions?api-version=preview"),
+            AttemptMessage.Rebase(new Uri("https://a.example/v1/chat/completions"), new Uri("https://a.example/v1/"), new Uri("https://r.openai.azure.com/openai/v1/?api-version=preview")));
+        Assert.Equal(new Uri("https://b.example/v1/chat/completions"),
+            AttemptMessage.Rebase(new Uri("https://a.example/v1/chat/completions?x=1"), new Uri("https://a.example/v1/?x=1"), new Uri("https://b.example/v1/")));
     }
 
     private static ChatCompletionsClient ClientWith(FakeLlmServer server, IEndpointSelector selector, IEndpointStateStore store)
@@ -129,20 +134,32 @@ public sealed class EndpointSelectorTests
     {
         public System.Collections.Concurrent.ConcurrentQueue<LlmAttempt> Reported { get; } = new();
 
-        public EndpointTarget Select(LlmCall call) => endpoint;
+        public bool Routes => false;
+
+        public EndpointTarget? Select(LlmCall call, EndpointTarget? skip = null) => endpoint;
+
+        public TimeSpan? AvailableIn(LlmCall call) => TimeSpan.Zero;
+
+        public string DescribeAvailability() => endpoint.Name;
 
         public void Report(LlmAttempt attempt, TimeProvider time)
         {
             Reported.Enqueue(attempt);
-            store.Get(attempt.Endpoint.Name).Record(attempt, time.GetUtcNow());
+            store.Get(attempt.Endpoint.Name).Record(attempt, time.GetUtcNow(), policy: null);
         }
     }
 
     /// <summary>The first attempt to the first endpoint, every later one to the second: the smallest failover.</summary>
     private sealed class FailoverSelector(EndpointTarget first, EndpointTarget second, IEndpointStateStore store) : IEndpointSelector
     {
-        public EndpointTarget Select(LlmCall call) => call.AttemptCount == 0 ? first : second;
+        public bool Routes => false;
 
-        public void Report(LlmAttempt attempt, TimeProvider time) => store.Get(attempt.Endpoint.Name).Record(attempt, time.GetUtcNow());
+        public EndpointTarget? Select(LlmCall call, EndpointTarget? skip = null) => call.AttemptCount == 0 ? first : second;
+
+        public TimeSpan? AvailableIn(LlmCall call) => TimeSpan.Zero;
+
+        public string DescribeAvailability() => $"{first.Name}, {second.Name}";
+
+        public void Report(LlmAttempt attempt, TimeProvider time) => store.Get(attempt.Endpoint.Name).Record(attempt, time.GetUtcNow(), policy: null);
     }
 }

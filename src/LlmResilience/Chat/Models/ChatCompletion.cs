@@ -99,6 +99,10 @@ public sealed class ChatCompletion
     [JsonIgnore]
     public string? RequestId { get; internal set; }
 
+    /// <summary>Gets the name of the endpoint that answered (<see cref="LlmEndpoint.Name"/>; for a client with one endpoint, its base address); not part of the JSON.</summary>
+    [JsonIgnore]
+    public string? Endpoint { get; internal set; }
+
     /// <summary>Gets the first choice's text, or <see langword="null"/> when there is none (for example when the model only called tools).</summary>
     [JsonIgnore]
     public string? Content => Choices is { Count: > 0 } choices ? choices[0].Message.Content : null;

@@ -7,9 +7,10 @@ namespace LlmResilience;
 /// </summary>
 internal static class AttemptMessage
 {
-    private const string Authorization = "Authorization";
-
-    public static HttpRequestMessage Create(LlmCall call, EndpointTarget endpoint)
+    /// <param name="call">The call whose template is copied.</param>
+    /// <param name="endpoint">Where the attempt goes.</param>
+    /// <param name="credential">The endpoint's credential header value for this attempt, or <see langword="null"/> to keep the caller's.</param>
+    public static HttpRequestMessage Create(LlmCall call, EndpointTarget endpoint, string? credential)
     {
         var template = call.Template!;
         var message = new HttpRequestMessage(template.Method, Rebase(template.RequestUri, call.OriginBase, endpoint.BaseAddress))
@@ -23,7 +24,9 @@ internal static class AttemptMessage
         var headers = message.Headers;
         foreach (var header in template.Headers.NonValidated)
         {
-            if (endpoint.Authorization is not null && string.Equals(header.Key, Authorization, StringComparison.OrdinalIgnoreCase))
+            // An endpoint with a credential of its own: the caller's (under whichever header) never goes with it.
+            if (credential is not null && (string.Equals(header.Key, EndpointTarget.AuthorizationHeader, StringComparison.OrdinalIgnoreCase)
+                || string.Equals(header.Key, EndpointTarget.ApiKeyHeader, StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }
@@ -39,9 +42,9 @@ internal static class AttemptMessage
             }
         }
 
-        if (endpoint.Authorization is not null)
+        if (credential is not null)
         {
-            headers.TryAddWithoutValidation(Authorization, endpoint.Authorization);
+            headers.TryAddWithoutValidation(endpoint.CredentialHeader!, credential);
         }
 
         // The caller's options travel to the handlers below (the call itself need not: it stays with the pipeline). The
@@ -63,7 +66,10 @@ internal static class AttemptMessage
         return message;
     }
 
-    /// <summary>The template's address re-rooted from <paramref name="origin"/> on <paramref name="target"/>, or as it is when there is nothing to re-root.</summary>
+    /// <summary>
+    /// The template's address re-rooted from <paramref name="origin"/> on <paramref name="target"/>, or as it is when
+    /// there is nothing to re-root. The target's query (Azure's <c>api-version</c>) is kept; the origin's is not carried over.
+    /// </summary>
     internal static Uri? Rebase(Uri? uri, Uri? origin, Uri? target)
     {
         if (target is null || origin is null || uri is null || !uri.IsAbsoluteUri)
@@ -71,8 +77,14 @@ internal static class AttemptMessage
             return uri;
         }
 
-        var text = uri.AbsoluteUri;
-        var prefix = origin.AbsoluteUri;
-        return text.StartsWith(prefix, StringComparison.Ordinal) ? new Uri(target, text[prefix.Length..]) : uri;
+        var path = uri.GetLeftPart(UriPartial.Path);
+        var prefix = origin.GetLeftPart(UriPartial.Path);
+        if (!path.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return uri;
+        }
+
+        var query = target.Query.Length > 0 ? target.Query : string.Equals(uri.Query, origin.Query, StringComparison.Ordinal) ? string.Empty : uri.Query;
+        return new Uri(string.Concat(target.GetLeftPart(UriPartial.Path), path.AsSpan(prefix.Length), query));
     }
 }

@@ -65,6 +65,18 @@ internal static class LlmOptionsValidation
             failures.Add($"{prefix}PoolRecycleAfterTransportFailures is {options.PoolRecycleAfterTransportFailures}: use 0 (never recycle) or more (the default is 3).");
         }
 
+        CheckTimeout(options.QuotaExceededCooldown, nameof(options.QuotaExceededCooldown), prefix, failures);
+        ValidateBreaker(options.CircuitBreaker, prefix, failures);
+        if (options.Endpoints is null)
+        {
+            failures.Add($"{prefix}Endpoints is null: leave it empty for no routing, or list the endpoints.");
+        }
+        else
+        {
+            // Under AddLlmResilienceHandler the caller's own header carries the key of an endpoint without one.
+            ValidateEndpoints(options.Endpoints, prefix, allowInsecureHttp: false, keyOf: null, failures);
+        }
+
         if (options.MaxResponseBytes is <= 0 or > int.MaxValue)
         {
             failures.Add($"{prefix}MaxResponseBytes is {options.MaxResponseBytes.ToString(CultureInfo.InvariantCulture)}: use 1 to {int.MaxValue.ToString(CultureInfo.InvariantCulture)} bytes (the default is 32 MiB).");
@@ -116,6 +128,124 @@ internal static class LlmOptionsValidation
         }
 
         Validate(options.Resilience, who + "Resilience.", failures);
+        if (options.Resilience?.Endpoints is { Count: > 0 })
+        {
+            failures.Add($"{who}Resilience.Endpoints lists endpoints: under the typed client, list them in LlmClientOptions.Endpoints (Resilience.Endpoints is for AddLlmResilienceHandler under another client).");
+        }
+
+        if (options.Endpoints is null)
+        {
+            failures.Add($"{who}Endpoints is null: leave it empty for one endpoint from BaseAddress, or list the endpoints.");
+        }
+        else
+        {
+            ValidateEndpoints(options.Endpoints, who, options.AllowInsecureHttp, e => EndpointTargets.EffectiveKey(e, options), failures);
+        }
+    }
+
+    private static void ValidateBreaker(LlmCircuitBreakerOptions? breaker, string prefix, List<string> failures)
+    {
+        if (breaker is null)
+        {
+            failures.Add($"{prefix}CircuitBreaker is null: leave it unset to get the defaults, or assign new LlmCircuitBreakerOptions().");
+            return;
+        }
+
+        if (!(breaker.FailureRatio > 0 && breaker.FailureRatio <= 1))
+        {
+            failures.Add($"{prefix}CircuitBreaker.FailureRatio is {breaker.FailureRatio.ToString(CultureInfo.InvariantCulture)}: use a share above 0 and at most 1 (the default is 0.5).");
+        }
+
+        if (breaker.MinimumThroughput < 2)
+        {
+            failures.Add($"{prefix}CircuitBreaker.MinimumThroughput is {breaker.MinimumThroughput}: use 2 or more (the default is 3).");
+        }
+
+        if (breaker.SamplingDuration < TimeSpan.FromMilliseconds(500) || breaker.SamplingDuration > MaxTimeout)
+        {
+            failures.Add($"{prefix}CircuitBreaker.SamplingDuration is {Show(breaker.SamplingDuration)}: use 0.5 s to 1 day (the default is 30 s).");
+        }
+
+        if (breaker.BreakDuration < TimeSpan.FromMilliseconds(500) || breaker.BreakDuration > MaxTimeout)
+        {
+            failures.Add($"{prefix}CircuitBreaker.BreakDuration is {Show(breaker.BreakDuration)}: use 0.5 s to 1 day (the default is 15 s).");
+        }
+    }
+
+    /// <summary>Names, addresses, weights, tiers, limits and keys of the endpoints; each failure names the endpoint and the fix.</summary>
+    private static void ValidateEndpoints(IList<LlmEndpoint> endpoints, string prefix, bool allowInsecureHttp, Func<LlmEndpoint, string?>? keyOf, List<string> failures)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < endpoints.Count; i++)
+        {
+            var endpoint = endpoints[i];
+            if (endpoint is null)
+            {
+                failures.Add($"{prefix}Endpoints[{i}] is null: remove it or set its Name and BaseAddress.");
+                continue;
+            }
+
+            var who = string.IsNullOrWhiteSpace(endpoint.Name) ? $"{prefix}Endpoints[{i}]" : $"{prefix}Endpoints[{i}] '{endpoint.Name}'";
+            if (string.IsNullOrWhiteSpace(endpoint.Name))
+            {
+                failures.Add($"{who} has no Name: give every endpoint a unique name (it appears in logs, metrics and exceptions).");
+            }
+            else if (!names.Add(endpoint.Name))
+            {
+                failures.Add($"{who}: the name is used by another endpoint too; names must be unique within a client.");
+            }
+
+            var address = endpoint.BaseAddress;
+            if (address is null || !address.IsAbsoluteUri || (address.Scheme != Uri.UriSchemeHttps && address.Scheme != Uri.UriSchemeHttp))
+            {
+                failures.Add($"{who} BaseAddress {(address is null ? "is not set" : $"'{Endpoints.Describe(address)}' is not an absolute http(s) address")}: set it to the API's base, such as https://api.openai.com/v1/ or https://NAME.openai.azure.com/openai/v1/.");
+            }
+            else
+            {
+                var loopback = IsLoopback(address);
+                if (address.Scheme == Uri.UriSchemeHttp && !loopback && !allowInsecureHttp)
+                {
+                    failures.Add($"{who} BaseAddress '{Endpoints.Describe(address)}' uses plain http to a remote host, which would send the key in clear text: use https{(keyOf is null ? string.Empty : ", or set AllowInsecureHttp = true for a gateway inside a trusted network")}.");
+                }
+
+                if (address.AbsolutePath.TrimEnd('/').EndsWith("/chat/completions", StringComparison.OrdinalIgnoreCase))
+                {
+                    failures.Add($"{who} BaseAddress '{Endpoints.Describe(address)}' already ends in chat/completions, which is appended to it: use the API base, such as https://api.openai.com/v1/.");
+                }
+
+                if (keyOf is not null && !loopback && endpoint.ApiKeyProvider is null && string.IsNullOrWhiteSpace(keyOf(endpoint)))
+                {
+                    failures.Add($"{who} has no key for the remote host {address.Host}: set its ApiKey (or ApiKeyProvider), or LlmClientOptions.ApiKey for every endpoint without one.");
+                }
+            }
+
+            if (endpoint.Weight <= 0)
+            {
+                failures.Add($"{who} Weight is {endpoint.Weight}: use 1 or more (its share of traffic within its priority tier).");
+            }
+
+            if (endpoint.Priority < 0)
+            {
+                failures.Add($"{who} Priority is {endpoint.Priority}: use 0 (tried first) or more.");
+            }
+
+            if (endpoint.Model is not null && string.IsNullOrWhiteSpace(endpoint.Model))
+            {
+                failures.Add($"{who} Model is empty: name the model this endpoint serves, or leave it null to send the request's.");
+            }
+
+            CheckPositive(endpoint.ContextWindowTokens, nameof(endpoint.ContextWindowTokens), who, failures);
+            CheckPositive(endpoint.RequestsPerMinute, nameof(endpoint.RequestsPerMinute), who, failures);
+            CheckPositive(endpoint.TokensPerMinute, nameof(endpoint.TokensPerMinute), who, failures);
+        }
+    }
+
+    private static void CheckPositive(int? value, string name, string who, List<string> failures)
+    {
+        if (value is <= 0)
+        {
+            failures.Add($"{who} {name} is {value}: use a positive number, or leave it unset.");
+        }
     }
 
     /// <summary>

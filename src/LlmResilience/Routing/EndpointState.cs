@@ -1,0 +1,242 @@
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.CircuitBreaker;
+
+namespace LlmResilience;
+
+/// <summary>
+/// What is known about one endpoint: consecutive failures and the last one, until when the server asked not to be
+/// called, whether its key is sidelined, its circuit breaker, and how many attempts are in flight to it. Thread-safe;
+/// a success on a healthy endpoint writes nothing.
+/// </summary>
+internal sealed class EndpointState
+{
+    private readonly Lock _lock = new();
+    private int _consecutiveFailures;
+    private int _inFlight;
+    private LlmFailureKind _lastFailureKind;
+    private int? _lastStatus;
+    private DateTimeOffset _lastFailureAt;
+    private DateTimeOffset _cooldownUntil;
+    private DateTimeOffset _sidelinedUntil;
+    private LlmFailureKind _sidelinedFor;
+    private DateTimeOffset _breakerOpenUntil;
+    private CircuitBreakerStateProvider? _breakerState;
+
+    /// <summary>Failed attempts since the last success.</summary>
+    public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
+
+    /// <summary>Attempts to this endpoint running now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Until when the endpoint asked (with a wait hint on an error) not to be called; <see cref="DateTimeOffset.MinValue"/> when it did not.</summary>
+    public DateTimeOffset CooldownUntil
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _cooldownUntil;
+            }
+        }
+    }
+
+    /// <summary>The last failure's kind, status and time, when there was one since the last success.</summary>
+    public (LlmFailureKind Kind, int? Status, DateTimeOffset At)? LastFailure
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _consecutiveFailures == 0 ? null : (_lastFailureKind, _lastStatus, _lastFailureAt);
+            }
+        }
+    }
+
+    /// <summary>The endpoint's circuit breaker (Polly's), once a router set it up; every attempt to the endpoint runs through it.</summary>
+    public ResiliencePipeline<HttpResponseMessage>? Breaker { get; private set; }
+
+    /// <summary>The breaker's state as Polly sees it (<see cref="CircuitState.Closed"/> without a breaker).</summary>
+    public CircuitState BreakerState => _breakerState?.CircuitState ?? CircuitState.Closed;
+
+    public void AttemptStarted() => Interlocked.Increment(ref _inFlight);
+
+    public void AttemptEnded() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>Sets up the endpoint's breaker the first time a router needs it (later routers of the same endpoint share it).</summary>
+    public void EnsureBreaker(LlmCircuitBreakerOptions options, TimeProvider time, ILogger logger, string endpointName)
+    {
+        lock (_lock)
+        {
+            if (Breaker is not null)
+            {
+                return;
+            }
+
+            _breakerState = new CircuitBreakerStateProvider();
+            Breaker = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = "LlmResilience.Endpoint", InstanceName = endpointName, TimeProvider = time }
+                .AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+                {
+                    Name = "CircuitBreaker",
+                    FailureRatio = options.FailureRatio,
+                    MinimumThroughput = options.MinimumThroughput,
+                    SamplingDuration = options.SamplingDuration,
+                    BreakDuration = options.BreakDuration,
+                    StateProvider = _breakerState,
+                    ShouldHandle = static args => new ValueTask<bool>(
+                        args.Context.Properties.TryGetValue(PipelineKeys.Attempt, out var attempt) && CountsAgainstBreaker(attempt)),
+                    OnOpened = args =>
+                    {
+                        lock (_lock)
+                        {
+                            _breakerOpenUntil = time.GetUtcNow() + args.BreakDuration;
+                        }
+
+                        Log.BreakerOpened(logger, endpointName, (long)args.BreakDuration.TotalMilliseconds);
+                        return default;
+                    },
+                    OnClosed = _ =>
+                    {
+                        lock (_lock)
+                        {
+                            _breakerOpenUntil = DateTimeOffset.MinValue;
+                        }
+
+                        Log.BreakerClosed(logger, endpointName);
+                        return default;
+                    },
+                })
+                .Build();
+        }
+    }
+
+    /// <summary>Transport failures, attempt timeouts, 5xx and proxy errors: the endpoint's health, not the request's fault nor a rate limit.</summary>
+    internal static bool CountsAgainstBreaker(LlmAttempt attempt) =>
+        attempt.End is AttemptEnd.Failed or AttemptEnd.AttemptTimedOut && attempt.Failure is { } failure && failure.Kind is LlmFailureKind.ConnectFailure
+            or LlmFailureKind.ResetBeforeHeaders or LlmFailureKind.Timeout or LlmFailureKind.ServerError or LlmFailureKind.ProxyUpstreamFailure;
+
+    /// <summary>
+    /// When the endpoint may be called again, or <see langword="null"/> when it may be now: the latest of its cooldown,
+    /// its sidelined key and its open breaker.
+    /// </summary>
+    public DateTimeOffset? UnavailableUntil(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            var until = _cooldownUntil;
+            if (_sidelinedUntil > until)
+            {
+                until = _sidelinedUntil;
+            }
+
+            if (_breakerOpenUntil > until)
+            {
+                until = _breakerOpenUntil;
+            }
+
+            return until > now ? until : null;
+        }
+    }
+
+    /// <summary>Why the endpoint is unavailable at <paramref name="now"/>, for a message; <see langword="null"/> when it is available.</summary>
+    public string? WhyUnavailable(DateTimeOffset now)
+    {
+        lock (_lock)
+        {
+            var reasons = new List<string>(3);
+            if (_breakerOpenUntil > now)
+            {
+                reasons.Add($"circuit open after {_consecutiveFailures} failure(s) in a row, the last {Describe(_lastFailureKind, _lastStatus)}, for {Seconds(_breakerOpenUntil - now)} more");
+            }
+
+            if (_sidelinedUntil > now)
+            {
+                reasons.Add(_sidelinedFor == LlmFailureKind.QuotaExceeded
+                    ? $"its key is out of quota (insufficient_quota), left out for {Seconds(_sidelinedUntil - now)} more"
+                    : $"its key was rejected (HTTP {_lastStatus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "401/403"}), probed again in {Seconds(_sidelinedUntil - now)}");
+            }
+
+            if (_cooldownUntil > now)
+            {
+                reasons.Add($"cooling down for {Seconds(_cooldownUntil - now)} more, as its last answer ({Describe(_lastFailureKind, _lastStatus)}) asked");
+            }
+
+            return reasons.Count == 0 ? null : string.Join("; ", reasons);
+        }
+    }
+
+    /// <summary>
+    /// Records how an attempt ended. With a routing <paramref name="policy"/>, a failure may also take the endpoint out
+    /// of rotation: a wait hint (capped), a key out of quota, a rejected key. Returns whether the key was newly sidelined.
+    /// </summary>
+    public EndpointChange Record(LlmAttempt attempt, DateTimeOffset now, RoutingPolicy? policy)
+    {
+        if (attempt.End == AttemptEnd.Succeeded)
+        {
+            if (Volatile.Read(ref _consecutiveFailures) != 0 || (policy is not null && _sidelinedFor != LlmFailureKind.Unknown))
+            {
+                lock (_lock)
+                {
+                    var wasSidelined = _sidelinedFor != LlmFailureKind.Unknown;
+                    _consecutiveFailures = 0;
+                    _cooldownUntil = DateTimeOffset.MinValue;
+                    _sidelinedUntil = DateTimeOffset.MinValue;
+                    _sidelinedFor = LlmFailureKind.Unknown;
+                    return wasSidelined ? EndpointChange.Restored : EndpointChange.None;
+                }
+            }
+
+            return EndpointChange.None;
+        }
+
+        if (attempt.Failure is not { } failure || attempt.End == AttemptEnd.Cancelled)
+        {
+            return EndpointChange.None;
+        }
+
+        lock (_lock)
+        {
+            _consecutiveFailures++;
+            _lastFailureKind = failure.Kind;
+            _lastStatus = failure.StatusCode;
+            _lastFailureAt = now;
+            if (failure.RetryAfter is { } wait)
+            {
+                if (policy is not null && wait > policy.MaxRetryAfter)
+                {
+                    wait = policy.MaxRetryAfter;
+                }
+
+                if (now + wait > _cooldownUntil)
+                {
+                    _cooldownUntil = now + wait;
+                }
+            }
+
+            if (policy is null || failure.Kind is not (LlmFailureKind.QuotaExceeded or LlmFailureKind.Unauthorized))
+            {
+                return EndpointChange.None;
+            }
+
+            var newly = _sidelinedFor == LlmFailureKind.Unknown;
+            _sidelinedFor = failure.Kind;
+            _sidelinedUntil = now + (failure.Kind == LlmFailureKind.QuotaExceeded ? policy.QuotaCooldown : policy.UnauthorizedProbeAfter);
+            return newly ? EndpointChange.Sidelined : EndpointChange.None;
+        }
+    }
+
+    private static string Describe(LlmFailureKind kind, int? status) => status is { } code ? $"{kind}, HTTP {code}" : kind.ToString();
+
+    private static string Seconds(TimeSpan wait) => $"{Math.Ceiling(wait.TotalSeconds):0} s";
+}
+
+/// <summary>What a failure does to an endpoint of a routed client: how long a hint may keep it out, and a sidelined key.</summary>
+internal sealed record RoutingPolicy(TimeSpan MaxRetryAfter, TimeSpan QuotaCooldown, TimeSpan UnauthorizedProbeAfter);
+
+/// <summary>A change in an endpoint's standing worth a log line.</summary>
+internal enum EndpointChange
+{
+    None = 0,
+    Sidelined,
+    Restored,
+}
