@@ -334,6 +334,7 @@ public sealed class FakeLlmServer : IAsyncDisposable
             index, receivedAt, timestamp, http.Connection.Id, http.Request.Method, path, headers, bearerToken, apiKeyValue, body, request.IsStreaming, chosen.Name)
         {
             Protocol = http.Request.Protocol,
+            Query = http.Request.QueryString.Value ?? string.Empty,
         });
         return behavior;
     }

@@ -55,6 +55,9 @@ public sealed class RecordedRequest
     /// <summary>Gets the protocol the request came over, as Kestrel names it: <c>HTTP/1.1</c> or <c>HTTP/2</c>.</summary>
     public string Protocol { get; internal init; } = "HTTP/1.1";
 
+    /// <summary>Gets the query string with its leading <c>?</c> (such as Azure's <c>?api-version=...</c>), or an empty string.</summary>
+    public string Query { get; internal init; } = string.Empty;
+
     /// <summary>Gets the HTTP method, for example <c>POST</c>.</summary>
     public string Method { get; }
 

@@ -131,8 +131,9 @@ public sealed class ServiceCollectionExtensionsTests
         services.AddHttpClient("openai").AddLlmResilienceHandler(o =>
         {
             o.BaseDelay = TimeSpan.FromMilliseconds(5);
-            o.FirstTokenTimeout = TimeSpan.FromMilliseconds(200);
-            o.StreamIdleTimeout = TimeSpan.FromMilliseconds(200);
+            // Long enough for a loaded CI machine between two events of the healthy stream; still short for the stalled one.
+            o.FirstTokenTimeout = TimeSpan.FromMilliseconds(600);
+            o.StreamIdleTimeout = TimeSpan.FromMilliseconds(600);
         });
         await using var provider = services.BuildServiceProvider();
         var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient("openai");

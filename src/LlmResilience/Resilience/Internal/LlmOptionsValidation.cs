@@ -114,7 +114,8 @@ internal static class LlmOptionsValidation
                 failures.Add($"{who}BaseAddress '{Endpoints.Describe(address)}' already ends in chat/completions, which the client appends itself (calls would go to .../chat/completions/chat/completions): use the API base, such as https://api.openai.com/v1/.");
             }
 
-            if (string.IsNullOrWhiteSpace(options.ApiKey) && !loopback)
+            // With endpoints, BaseAddress is never called: each endpoint's key is checked instead.
+            if (string.IsNullOrWhiteSpace(options.ApiKey) && !loopback && options.Endpoints is not { Count: > 0 })
             {
                 failures.Add(LlmClientOptions.IsOpenAi(address)
                     ? $"{who}ApiKey is not set for {address.Host}: set LlmClientOptions.ApiKey or the {LlmClientOptions.ApiKeyEnvironmentVariable} environment variable."
