@@ -104,6 +104,31 @@ if (server is not null)
     }
 
     await server.DisposeAsync();
+
+    console.WriteLine();
+    console.WriteLine("4) Failover across two regions: east is down (an Envoy 503 on every call), west answers");
+    await using var east = await FakeLlmServer.StartAsync();
+    await using var west = await FakeLlmServer.StartAsync();
+    east.DefaultBehavior = FakeBehavior.EnvoyUpstreamReset();
+    var routed = new LlmClientOptions { Model = "gpt-4o-mini" };
+    routed.Endpoints.Add(new LlmEndpoint { Name = "east", BaseAddress = east.BaseAddress });
+    routed.Endpoints.Add(new LlmEndpoint { Name = "west", BaseAddress = west.BaseAddress, Priority = 1 });
+    using (var failover = ChatCompletionsClient.Create(routed, provider.GetRequiredService<ILoggerFactory>()))
+    {
+        for (var call = 1; call <= 5; call++)
+        {
+            stopwatch.Restart();
+            var answer = await failover.CompleteAsync(new ChatCompletionRequest([ChatMessage.User($"Call {call}")]));
+            console.WriteLine($"   call {call}: answered by {answer.Endpoint} in {stopwatch.ElapsedMilliseconds} ms (east has seen {east.Requests.Count} request(s))");
+        }
+    }
+
+    // Three failures opened east's breaker: calls 4 and 5 went straight to west, without a request to east.
+    if (east.Requests.Count != 3 || west.Requests.Count != 5)
+    {
+        console.WriteLine($"Expected east to see 3 requests and west 5, saw {east.Requests.Count} and {west.Requests.Count}.");
+        exitCode = 1;
+    }
 }
 
 return exitCode;

@@ -24,6 +24,9 @@ internal enum ClientKind
 
     /// <summary>The official OpenAI .NET SDK 2.15.0 (<see cref="ChatClient"/>).</summary>
     OpenAiSdk,
+
+    /// <summary><see cref="ChatCompletionsClient"/> routing over three endpoints (three keys, one tier, equal weights): the cost of routing.</summary>
+    OursThreeEndpoints,
 }
 
 /// <summary>
@@ -40,6 +43,7 @@ internal sealed class BenchClients : IDisposable
     private readonly ServiceProvider _services;
     private readonly HttpClient _handlerOnly;
     private readonly ChatCompletionsClient _ours;
+    private readonly ChatCompletionsClient _oursThree;
     private readonly ChatClient _sdk;
 
     private readonly BareRequest _bareRequest;
@@ -67,6 +71,14 @@ internal sealed class BenchClients : IDisposable
             AllowInsecureHttp = true,
         });
 
+        var three = new LlmClientOptions { BaseAddress = v1, Model = Payloads.Model, AllowInsecureHttp = true };
+        for (var i = 0; i < 3; i++)
+        {
+            three.Endpoints.Add(new LlmEndpoint { Name = $"key-{i}", BaseAddress = v1, ApiKey = $"sk-bench-{i}" });
+        }
+
+        _oursThree = ChatCompletionsClient.Create(three);
+
         _sdk = new ChatClient(Payloads.Model, new ApiKeyCredential("sk-bench"), new OpenAIClientOptions { Endpoint = v1 });
 
         BareMessage[] bareMessages =
@@ -87,6 +99,7 @@ internal sealed class BenchClients : IDisposable
         ClientKind.Ours => OursCompleteAsync(),
         ClientKind.HandlerOnly => BareCompleteAsync(_handlerOnly),
         ClientKind.OpenAiSdk => SdkCompleteAsync(),
+        ClientKind.OursThreeEndpoints => OursCompleteAsync(_oursThree),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -96,6 +109,7 @@ internal sealed class BenchClients : IDisposable
         ClientKind.Ours => OursStreamAsync(text),
         ClientKind.HandlerOnly => BareStreamAsync(_handlerOnly, text),
         ClientKind.OpenAiSdk => SdkStreamAsync(text),
+        ClientKind.OursThreeEndpoints => OursStreamAsync(text, _oursThree),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -108,7 +122,8 @@ internal sealed class BenchClients : IDisposable
             case ClientKind.HandlerOnly:
                 return (await BareCompleteCoreAsync(kind == ClientKind.Bare ? _bare : _handlerOnly)).Choices?[0].Message?.Content;
             case ClientKind.Ours:
-                return (await _ours.CompleteAsync(_oursRequest)).Content;
+            case ClientKind.OursThreeEndpoints:
+                return (await (kind == ClientKind.Ours ? _ours : _oursThree).CompleteAsync(_oursRequest)).Content;
             case ClientKind.OpenAiSdk:
                 OpenAI.Chat.ChatCompletion completion = await _sdk.CompleteChatAsync(_sdkMessages);
                 return completion.Content[0].Text;
@@ -123,6 +138,7 @@ internal sealed class BenchClients : IDisposable
         _handlerOnly.Dispose();
         _services.Dispose();
         _ours.Dispose();
+        _oursThree.Dispose();
     }
 
     /// <summary>The HttpClient under a bare or handler-only client, for <c>--attribution</c>.</summary>
@@ -167,12 +183,12 @@ internal sealed class BenchClients : IDisposable
         return chunks;
     }
 
-    public async Task<int> OursCompleteAsync() => (await _ours.CompleteAsync(_oursRequest)).Content!.Length;
+    public async Task<int> OursCompleteAsync(ChatCompletionsClient? client = null) => (await (client ?? _ours).CompleteAsync(_oursRequest)).Content!.Length;
 
-    public async Task<int> OursStreamAsync(StringBuilder? text)
+    public async Task<int> OursStreamAsync(StringBuilder? text, ChatCompletionsClient? client = null)
     {
         var chunks = 0;
-        await foreach (var chunk in _ours.StreamAsync(_oursRequest))
+        await foreach (var chunk in (client ?? _ours).StreamAsync(_oursRequest))
         {
             chunks++;
             text?.Append(chunk.ContentDelta);
