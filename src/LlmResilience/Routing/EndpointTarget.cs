@@ -63,6 +63,33 @@ internal sealed class EndpointTarget
     /// <summary>The endpoint's state (breaker, cooldowns), when it is routed over; <see langword="null"/> otherwise.</summary>
     public EndpointState? State { get; init; }
 
+    /// <summary>
+    /// The address of a request re-rooted on this endpoint (<see cref="AttemptMessage.Rebase"/>), remembered for the
+    /// last (request address, origin) pair: the typed client sends every call to one address, so the re-rooted one is
+    /// built once rather than per attempt.
+    /// </summary>
+    public Uri? RebaseCached(Uri? uri, Uri? origin)
+    {
+        if (BaseAddress is null || uri is null)
+        {
+            return uri;
+        }
+
+        var cached = Volatile.Read(ref _rebased);
+        if (cached is not null && ReferenceEquals(cached.Uri, uri) && ReferenceEquals(cached.Origin, origin))
+        {
+            return cached.Rebased;
+        }
+
+        var rebased = AttemptMessage.Rebase(uri, origin, BaseAddress);
+        Volatile.Write(ref _rebased, new RebasedAddress(uri, origin, rebased));
+        return rebased;
+    }
+
+    private RebasedAddress? _rebased;
+
+    private sealed record RebasedAddress(Uri Uri, Uri? Origin, Uri? Rebased);
+
     /// <summary>Describes the endpoint without its credential.</summary>
     public override string ToString() => $"{Name} ({(BaseAddress is null ? "request's address" : Endpoints.Describe(BaseAddress))}{(Model is null ? string.Empty : $", model {Model}")})";
 }

@@ -13,7 +13,7 @@ internal static class AttemptMessage
     public static HttpRequestMessage Create(LlmCall call, EndpointTarget endpoint, string? credential)
     {
         var template = call.Template!;
-        var message = new HttpRequestMessage(template.Method, Rebase(template.RequestUri, call.OriginBase, endpoint.BaseAddress))
+        var message = new HttpRequestMessage(template.Method, endpoint.RebaseCached(template.RequestUri, call.OriginBase))
         {
             Version = template.Version,
             VersionPolicy = template.VersionPolicy,
