@@ -37,6 +37,7 @@ internal static class CallReporting
         CallStopReason.TotalTimeout => "TotalTimeout expired",
         CallStopReason.FailedAfterResponse => "the answer could not be used",
         CallStopReason.NoEndpointAvailable => "no endpoint available",
+        CallStopReason.RetryBudgetExhausted => "the retry budget is spent",
         _ => "stopped",
     };
 }

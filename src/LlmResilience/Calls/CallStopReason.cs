@@ -29,4 +29,7 @@ internal enum CallStopReason
 
     /// <summary>Several endpoints, none available (breakers open, cooldowns, sidelined keys) and none back in time.</summary>
     NoEndpointAvailable,
+
+    /// <summary>The client-wide retry budget was spent: the failure was not retried.</summary>
+    RetryBudgetExhausted,
 }

@@ -132,6 +132,11 @@ internal static class LlmFailures
             };
         }
 
+        if (stop == CallStopReason.RetryBudgetExhausted)
+        {
+            message += $" It was not retried: the client's retry budget ({options.RetryBudget.Describe()}) is spent, which holds retries back while many calls fail so that they do not multiply the load on the provider.";
+        }
+
         if (stop == CallStopReason.WouldOutliveTotalTimeout && !(kind == LlmFailureKind.RateLimited && failure.RetryAfter is not null))
         {
             message += $" No further attempt: its wait would have outlived TotalTimeout ({options.TotalTimeout}).";
@@ -188,6 +193,10 @@ internal static class LlmFailures
         else if (stop == CallStopReason.AttemptsExhausted)
         {
             message += " MaxRetryAttempts was reached.";
+        }
+        else if (stop == CallStopReason.RetryBudgetExhausted)
+        {
+            message += " The client's retry budget is spent, so it was not retried further.";
         }
 
         var lastAttempt = attempts[^1];

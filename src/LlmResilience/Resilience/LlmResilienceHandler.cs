@@ -47,6 +47,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     private readonly Func<double> _random;
     private readonly RequestAddressSelector _requestSelector;
     private readonly IEndpointSelector? _endpoints;
+    private readonly RetryBudget? _retryBudget;
     private readonly AttemptFailure _attemptTimedOut;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly ResiliencePipeline<HttpResponseMessage> _attemptPipeline;
@@ -64,6 +65,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         endpointStates ??= new InMemoryEndpointStateStore();
         _requestSelector = new RequestAddressSelector(endpointStates);
         _endpoints = EndpointTargets.ForHandler(_options, endpointStates, time, logger);
+        _retryBudget = _options.RetryBudget.Enabled && _options.MaxRetryAttempts > 0 ? new RetryBudget(_options.RetryBudget, time) : null;
         _attemptTimedOut = new AttemptFailure(LlmFailureKind.Timeout, true, $"no response within AttemptTimeout ({_options.AttemptTimeout})");
 
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = "LlmResilience", TimeProvider = time };
@@ -132,6 +134,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        _retryBudget?.RecordCall();
         Outcome<HttpResponseMessage> outcome;
         var context = ResilienceContextPool.Shared.Get(call.StartDeadline(cancellationToken));
         context.Properties.Set(CallKey, call);
@@ -415,6 +418,12 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         var isLast = attemptNumber >= _options.MaxRetryAttempts;
         var selector = call.Selector ?? _requestSelector;
         var decision = selector.Routes ? DecideRouted(call, attempt, selector, isLast) : Decide(call, attempt, isLast);
+        if (decision.Retry && _retryBudget is not null && !_retryBudget.TryTakeRetry())
+        {
+            decision = RetryDecision.StopWith(CallStopReason.RetryBudgetExhausted);
+            call.NextEndpoint = null;
+        }
+
         attempt.Decision = decision;
         return decision.Retry;
     }

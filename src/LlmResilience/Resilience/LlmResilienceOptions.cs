@@ -132,6 +132,9 @@ public sealed class LlmResilienceOptions
     /// <value>The default value is 5 minutes.</value>
     public TimeSpan QuotaExceededCooldown { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The client-wide retry budget: retries beyond a share of recent calls are not made, so a retry storm cannot multiply the load on an overloaded provider.</summary>
+    public LlmRetryBudgetOptions RetryBudget { get; set; } = new();
+
     /// <summary>The random source of the jitter, returning values in [0, 1); tests pin it. <see langword="null"/> uses <see cref="Random.Shared"/>.</summary>
     internal Func<double>? Randomizer { get; set; }
 
@@ -157,6 +160,16 @@ public sealed class LlmResilienceOptions
         target.ConfigurePrimaryHandler = ConfigurePrimaryHandler;
         target.QuotaExceededCooldown = QuotaExceededCooldown;
         target.Endpoints = Endpoints is null ? null! : [.. Endpoints.Select(static e => e?.Copy()!)];
+        if (RetryBudget is null)
+        {
+            target.RetryBudget = null!;
+        }
+        else
+        {
+            target.RetryBudget = new LlmRetryBudgetOptions();
+            RetryBudget.CopyTo(target.RetryBudget);
+        }
+
         if (CircuitBreaker is null)
         {
             target.CircuitBreaker = null!;

@@ -67,6 +67,7 @@ internal static class LlmOptionsValidation
 
         CheckTimeout(options.QuotaExceededCooldown, nameof(options.QuotaExceededCooldown), prefix, failures);
         ValidateBreaker(options.CircuitBreaker, prefix, failures);
+        ValidateRetryBudget(options.RetryBudget, prefix, failures);
         if (options.Endpoints is null)
         {
             failures.Add($"{prefix}Endpoints is null: leave it empty for no routing, or list the endpoints.");
@@ -141,6 +142,30 @@ internal static class LlmOptionsValidation
         else
         {
             ValidateEndpoints(options.Endpoints, who, options.AllowInsecureHttp, e => EndpointTargets.EffectiveKey(e, options), failures);
+        }
+    }
+
+    private static void ValidateRetryBudget(LlmRetryBudgetOptions? budget, string prefix, List<string> failures)
+    {
+        if (budget is null)
+        {
+            failures.Add($"{prefix}RetryBudget is null: leave it unset to get the defaults, or set RetryBudget.Enabled = false to turn it off.");
+            return;
+        }
+
+        if (!(budget.RetryRatio >= 0 && budget.RetryRatio <= 100))
+        {
+            failures.Add($"{prefix}RetryBudget.RetryRatio is {budget.RetryRatio.ToString(CultureInfo.InvariantCulture)}: use 0 to 100 retries per call (the default is 0.2).");
+        }
+
+        if (budget.MinRetries < 0)
+        {
+            failures.Add($"{prefix}RetryBudget.MinRetries is {budget.MinRetries}: use 0 or more (the default is 10).");
+        }
+
+        if (budget.Window < TimeSpan.FromSeconds(1) || budget.Window > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{prefix}RetryBudget.Window is {Show(budget.Window)}: use 1 second to 1 hour (the default is 10 s).");
         }
     }
 
