@@ -39,6 +39,7 @@ public sealed class FakeLlmServer : IAsyncDisposable
     private readonly FakeLlmServerOptions _options;
     private readonly RequestJournal _journal = new();
     private readonly ConnectionTracker _connections = new();
+    private readonly RateLimitQuota? _quota;
 
     // Never disposed: handlers still running after disposal read its token, and a cancelled source holds nothing.
     private readonly CancellationTokenSource _stopping = new();
@@ -49,6 +50,9 @@ public sealed class FakeLlmServer : IAsyncDisposable
     private FakeLlmServer(FakeLlmServerOptions options)
     {
         _options = options;
+        _quota = options.RequestsPerMinute is null && options.TokensPerMinute is null
+            ? null
+            : new RateLimitQuota(options.RequestsPerMinute, options.TokensPerMinute, options.RateLimitWindow, options.TimeProvider);
         BaseAddress = null!;
     }
 
@@ -328,6 +332,21 @@ public sealed class FakeLlmServer : IAsyncDisposable
         var rejection = _options.RequireApiKey && !string.Equals(FakeBehavior.BearerToken(http.Request), _options.ApiKey, StringComparison.Ordinal)
             ? FakeBehavior.Unauthorized()
             : null;
+        if (rejection is null && _quota is not null)
+        {
+            var limits = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            if (!_quota.TryAdmit(body, limits))
+            {
+                rejection = FakeBehavior.RateLimited(limits);
+            }
+            else
+            {
+                foreach (var (name, value) in limits)
+                {
+                    http.Response.Headers[name] = value;
+                }
+            }
+        }
         var (headers, bearerToken, apiKeyValue) = RecordedHeaders.Copy(http.Request.Headers);
         var path = http.Request.PathBase.Add(http.Request.Path).Value ?? "/";
         var (_, behavior) = _journal.Admit(rejection, (index, chosen) => new RecordedRequest(

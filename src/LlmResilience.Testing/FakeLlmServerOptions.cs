@@ -36,6 +36,23 @@ public sealed class FakeLlmServerOptions
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Gets or sets a requests-per-minute quota the server enforces, as a provider does: every answer carries
+    /// <c>x-ratelimit-limit-requests</c>, <c>x-ratelimit-remaining-requests</c> and <c>x-ratelimit-reset-requests</c>,
+    /// and a request past the quota gets a 429 <c>rate_limit_exceeded</c> (the script is not consumed). Enforced over
+    /// <see cref="RateLimitWindow"/>: a minute's quota is not available in one burst.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/> (no quota).</value>
+    public int? RequestsPerMinute { get; set; }
+
+    /// <summary>Gets or sets a tokens-per-minute quota, like <see cref="RequestsPerMinute"/> (<c>x-ratelimit-*-tokens</c>). A request costs its body's bytes / 4 plus its <c>max_tokens</c> (16 when absent).</summary>
+    /// <value>The default value is <see langword="null"/> (no quota).</value>
+    public int? TokensPerMinute { get; set; }
+
+    /// <summary>Gets or sets the window a per-minute quota is enforced over: the bucket holds this share of the minute's quota (at least one request) and refills continuously.</summary>
+    /// <value>The default value is 1 second (OpenAI documents that 60 RPM may be enforced as one request per second).</value>
+    public TimeSpan RateLimitWindow { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Gets or sets the logger factory handed to Kestrel and ASP.NET Core; <see langword="null"/> logs nothing.</summary>
     /// <value>The default value is <see langword="null"/>.</value>
     public ILoggerFactory? LoggerFactory { get; set; }
@@ -85,6 +102,16 @@ public sealed class FakeLlmServerOptions
         ArgumentException.ThrowIfNullOrWhiteSpace(Model, nameof(Model));
         ArgumentNullException.ThrowIfNull(DefaultContent, nameof(DefaultContent));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        if (RequestsPerMinute is <= 0 || TokensPerMinute is <= 0)
+        {
+            throw new ArgumentOutOfRangeException(RequestsPerMinute is <= 0 ? nameof(RequestsPerMinute) : nameof(TokensPerMinute), "A per-minute quota must be positive (or null for none).");
+        }
+
+        if (RateLimitWindow <= TimeSpan.Zero || RateLimitWindow > TimeSpan.FromMinutes(1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(RateLimitWindow), RateLimitWindow, "Use a window above zero and at most one minute.");
+        }
+
         if (RequireApiKey && string.IsNullOrEmpty(ApiKey))
         {
             throw new ArgumentException(
@@ -99,6 +126,9 @@ public sealed class FakeLlmServerOptions
             RequireApiKey = RequireApiKey,
             ApiKey = ApiKey,
             TimeProvider = TimeProvider,
+            RequestsPerMinute = RequestsPerMinute,
+            TokensPerMinute = TokensPerMinute,
+            RateLimitWindow = RateLimitWindow,
             LoggerFactory = LoggerFactory,
             UseHttps = UseHttps,
             Certificate = Certificate,

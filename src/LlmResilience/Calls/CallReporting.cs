@@ -38,6 +38,8 @@ internal static class CallReporting
         CallStopReason.FailedAfterResponse => "the answer could not be used",
         CallStopReason.NoEndpointAvailable => "no endpoint available",
         CallStopReason.RetryBudgetExhausted => "the retry budget is spent",
+        CallStopReason.PacedOut => "paced locally, nothing sent",
+        CallStopReason.TooLargeForEveryWindow => "larger than every context window, nothing sent",
         _ => "stopped",
     };
 }

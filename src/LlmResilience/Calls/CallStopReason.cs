@@ -32,4 +32,10 @@ internal enum CallStopReason
 
     /// <summary>The client-wide retry budget was spent: the failure was not retried.</summary>
     RetryBudgetExhausted,
+
+    /// <summary>Pacing: the endpoint's budget would not have room for the call within MaxRetryAfter or the deadline.</summary>
+    PacedOut,
+
+    /// <summary>The request is clearly larger than every endpoint's context window (estimated before sending).</summary>
+    TooLargeForEveryWindow,
 }

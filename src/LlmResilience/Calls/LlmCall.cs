@@ -67,6 +67,18 @@ internal sealed class LlmCall : IDisposable
     /// <summary>Where attempts go; <see langword="null"/>: the pipeline's own selector (the request's address).</summary>
     public IEndpointSelector? Selector { get; set; }
 
+    /// <summary>The call's estimated token cost, once pacing or the context preflight needed it (<see cref="TokenEstimate"/>).</summary>
+    public int? EstimatedTokens { get; set; }
+
+    /// <summary>The tokens pacing took for the call (its estimate), corrected from the answer's <c>usage</c>.</summary>
+    public int? ChargedTokens { get; set; }
+
+    /// <summary>
+    /// A failure the pipeline decided without a response to go with it (no endpoint available, paced out, a request too
+    /// large for every context window): it ends the call as it is, without another attempt.
+    /// </summary>
+    public LlmException? LocalFailure { get; set; }
+
     /// <summary>The endpoint the retry decision chose for the next attempt (several endpoints), taken by that attempt.</summary>
     public EndpointTarget? NextEndpoint { get; set; }
 

@@ -170,6 +170,12 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
 
         completion.RequestId = requestId;
         completion.Endpoint = call.LastAttempt?.Endpoint.Name;
+        if (call.ChargedTokens is { } charged && completion.Usage is { TotalTokens: > 0 } usage)
+        {
+            // Pacing took an estimate; the answer says what the call cost.
+            call.LastAttempt?.Endpoint.State?.Pacer?.Correct(charged, usage.TotalTokens);
+        }
+
         return completion;
     }
 
@@ -261,6 +267,12 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
                 }
 
                 chunks++;
+                if (chunk.Usage is { TotalTokens: > 0 } usage && call.ChargedTokens is { } charged)
+                {
+                    call.LastAttempt?.Endpoint.State?.Pacer?.Correct(charged, usage.TotalTokens);
+                    call.ChargedTokens = null;
+                }
+
                 var choices = chunk.Choices;
                 for (var i = 0; i < choices.Count; i++)
                 {

@@ -159,7 +159,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                 call.LastAttempt?.TimedOut(AttemptEnd.TotalTimedOut, new AttemptFailure(LlmFailureKind.Timeout, false, $"TotalTimeout ({_options.TotalTimeout}) expired"));
             }
 
-            var failure = call.Fail(exception is LlmException { Kind: LlmFailureKind.CircuitOpen } open && !deadlineExpired ? open
+            var failure = call.Fail(call.LocalFailure is { } local && !deadlineExpired ? local
                 : call.LastAttempt?.Failure is null ? Unexpected(exception, call)
                 : LlmFailures.ToException(call, _options));
             if (call.OwnedByPipeline)
@@ -194,8 +194,24 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         var endpoint = call.TakeNextEndpoint();
         if (!selector.Routes)
         {
+            endpoint ??= selector.Select(call)!;
+            if (call.AttemptCount == 0 && ContextPreflight.Refuse(call, [endpoint]) is { } tooLarge)
+            {
+                return Refuse(call, tooLarge);
+            }
+
+            if (endpoint.State?.Pacer is { } ownPacer && await PaceAsync(call, endpoint, ownPacer, context).ConfigureAwait(false) is { } pacedOut)
+            {
+                return Refuse(call, pacedOut);
+            }
+
             return await _attemptPipeline.ExecuteOutcomeAsync(static (ctx, state) => state.Handler.SendOnceAsync(ctx, state.Call, state.Endpoint),
-                context, (Handler: this, Call: call, Endpoint: endpoint ?? selector.Select(call)!)).ConfigureAwait(false);
+                context, (Handler: this, Call: call, Endpoint: endpoint)).ConfigureAwait(false);
+        }
+
+        if (call.AttemptCount == 0 && selector is EndpointRouter router && ContextPreflight.Refuse(call, router.Endpoints) is { } noWindow)
+        {
+            return Refuse(call, noWindow);
         }
 
         // Bounded: each endpoint is skipped at most once per attempt (a breaker that refused it), and waits at most twice.
@@ -214,7 +230,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                 var wait = selector.AvailableIn(call);
                 if (wait is not { } delay || delay > _options.MaxRetryAfter || delay >= call.Remaining || waits++ >= 2)
                 {
-                    return Outcome.FromException<HttpResponseMessage>(NoEndpoint(call, selector, wait));
+                    return Refuse(call, NoEndpoint(call, selector, wait));
                 }
 
                 if (_logger.IsEnabled(LogLevel.Warning))
@@ -225,6 +241,11 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                 await Task.Delay(delay, _time, context.CancellationToken).ConfigureAwait(false);
                 refused = null;
                 continue;
+            }
+
+            if (endpoint.State!.Pacer is { } pacer && await PaceAsync(call, endpoint, pacer, context).ConfigureAwait(false) is { } paced)
+            {
+                return Refuse(call, paced);
             }
 
             var before = call.AttemptCount;
@@ -262,6 +283,11 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             attempt.RequestUri = message.RequestUri;
             response = await base.SendAsync(message, cancellationToken).ConfigureAwait(false);
             attempt.OnResponse(response);
+            if (attempt.RateLimits is { } limits)
+            {
+                state?.Learn(limits, _time.GetUtcNow(), _time);
+            }
+
             if (response.IsSuccessStatusCode)
             {
                 await PrepareBodyAsync(response, call, attempt, cancellationToken).ConfigureAwait(false);
@@ -293,6 +319,38 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         {
             state?.AttemptEnded();
         }
+    }
+
+    /// <summary>Ends the call with a failure the pipeline decided itself: no request goes out for this attempt.</summary>
+    private static Outcome<HttpResponseMessage> Refuse(LlmCall call, LlmException failure)
+    {
+        call.LocalFailure = failure;
+        return Outcome.FromException<HttpResponseMessage>(failure);
+    }
+
+    /// <summary>
+    /// Waits for the endpoint's budget (in arrival order) when it comes within MaxRetryAfter and the deadline; returns the
+    /// failure to end the call with when it does not.
+    /// </summary>
+    private async ValueTask<LlmException?> PaceAsync(LlmCall call, EndpointTarget endpoint, EndpointPacer pacer, ResilienceContext context)
+    {
+        var cost = pacer.Tokens is null ? 0 : TokenEstimate.Of(call);
+        var bound = call.Remaining < _options.MaxRetryAfter ? call.Remaining : _options.MaxRetryAfter;
+        if (await pacer.AdmitAsync(cost, bound, context.CancellationToken).ConfigureAwait(false) is not { } wait)
+        {
+            call.ChargedTokens = pacer.Tokens is null ? null : cost;
+            return null;
+        }
+
+        call.StopReason = CallStopReason.PacedOut;
+        var limit = wait > _options.MaxRetryAfter ? $"MaxRetryAfter ({_options.MaxRetryAfter})" : "the call's deadline";
+        return new LlmException(LlmFailureKind.RateLimited,
+            $"The call was paced locally and no request was sent{(call.AttemptCount == 0 ? string.Empty : $" after {LlmFailures.Count(call.AttemptCount)}")}: endpoint {endpoint.Name} has no budget left for it ({pacer.Describe()}) and the next room is {Math.Ceiling(wait.TotalSeconds):0} s away, beyond {limit}. Lower the request rate or concurrency, raise RequestsPerMinute / TokensPerMinute if the provider allows more, or add endpoints.")
+        {
+            RetryAfter = wait,
+            Attempts = call.AttemptCount,
+            Endpoint = endpoint.Name,
+        };
     }
 
     /// <summary>The endpoint's credential from its provider, as the header value and the key to scrub.</summary>
@@ -405,15 +463,14 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
     private bool ShouldRetry(ResilienceContext context, int attemptNumber, Outcome<HttpResponseMessage> outcome)
     {
-        if (outcome.Result is { IsSuccessStatusCode: true } || context.CancellationToken.IsCancellationRequested
-            || outcome.Exception is LlmException { Kind: LlmFailureKind.CircuitOpen })
+        var call = context.Properties.GetValue(CallKey, null!);
+        if (outcome.Result is { IsSuccessStatusCode: true } || context.CancellationToken.IsCancellationRequested || call.LocalFailure is not null)
         {
-            // Cancelled here means the caller or the total deadline: neither leaves room for another attempt. No endpoint
-            // available was already decided inside the attempt (which waited if it could).
+            // Cancelled here means the caller or the total deadline: neither leaves room for another attempt. A local
+            // failure (no endpoint available, paced out) was decided inside the attempt, which waited if it could.
             return false;
         }
 
-        var call = context.Properties.GetValue(CallKey, null!);
         var attempt = context.Properties.GetValue(AttemptKey, null!);
         var isLast = attemptNumber >= _options.MaxRetryAttempts;
         var selector = call.Selector ?? _requestSelector;
@@ -586,11 +643,11 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                 return last;
             }
 
-            var target = new EndpointTarget(name);
+            var target = new EndpointTarget(name) { State = store.Get(name) };
             Volatile.Write(ref _last, target);
             return target;
         }
 
-        public void Report(LlmAttempt attempt, TimeProvider time) => store.Get(attempt.Endpoint.StateKey).Record(attempt, time.GetUtcNow(), policy: null);
+        public void Report(LlmAttempt attempt, TimeProvider time) => (attempt.Endpoint.State ?? store.Get(attempt.Endpoint.StateKey)).Record(attempt, time.GetUtcNow(), policy: null);
     }
 }

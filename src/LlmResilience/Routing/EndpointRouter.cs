@@ -49,8 +49,17 @@ internal sealed class EndpointRouter : IEndpointSelector
         }
 
         // First choice: an endpoint that has not failed in this call (failover); then one that failed in a way another
-        // attempt may cure (a retry, with backoff).
-        return Pick(now, attempts, skip, minWindow, allowFailed: false) ?? Pick(now, attempts, skip, minWindow, allowFailed: true);
+        // attempt may cure (a retry, with backoff). Within each, one with pacing budget for the call now comes first.
+        if (!AnyPacer())
+        {
+            return Pick(now, call, attempts, skip, minWindow, allowFailed: false, requireBudget: false)
+                ?? Pick(now, call, attempts, skip, minWindow, allowFailed: true, requireBudget: false);
+        }
+
+        return Pick(now, call, attempts, skip, minWindow, allowFailed: false, requireBudget: true)
+            ?? Pick(now, call, attempts, skip, minWindow, allowFailed: false, requireBudget: false)
+            ?? Pick(now, call, attempts, skip, minWindow, allowFailed: true, requireBudget: true)
+            ?? Pick(now, call, attempts, skip, minWindow, allowFailed: true, requireBudget: false);
     }
 
     public TimeSpan? AvailableIn(LlmCall call)
@@ -66,7 +75,7 @@ internal sealed class EndpointRouter : IEndpointSelector
         DateTimeOffset? earliest = null;
         foreach (var endpoint in _endpoints)
         {
-            if (!Qualifies(endpoint, attempts, null, minWindow, allowFailed: true))
+            if (!Qualifies(endpoint, call, attempts, null, minWindow, allowFailed: true))
             {
                 continue;
             }
@@ -143,7 +152,28 @@ internal sealed class EndpointRouter : IEndpointSelector
         return largest;
     }
 
-    private EndpointTarget? Pick(DateTimeOffset now, IReadOnlyList<LlmAttempt>? attempts, EndpointTarget? skip, int minWindow, bool allowFailed)
+    private bool AnyPacer()
+    {
+        foreach (var endpoint in _endpoints)
+        {
+            if (endpoint.State!.Pacer is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasBudget(EndpointTarget endpoint, LlmCall call) =>
+        endpoint.State!.Pacer is not { } pacer || pacer.HasRoomFor(pacer.Tokens is null ? 0 : TokenEstimate.Of(call));
+
+    private static bool Candidate(DateTimeOffset now, EndpointTarget endpoint, LlmCall call, IReadOnlyList<LlmAttempt>? attempts, EndpointTarget? skip, int minWindow,
+        bool allowFailed, bool requireBudget) =>
+        Qualifies(endpoint, call, attempts, skip, minWindow, allowFailed) && endpoint.State!.UnavailableUntil(now) is null && (!requireBudget || HasBudget(endpoint, call));
+
+    private EndpointTarget? Pick(DateTimeOffset now, LlmCall call, IReadOnlyList<LlmAttempt>? attempts, EndpointTarget? skip, int minWindow, bool allowFailed,
+        bool requireBudget)
     {
         // Pass 1: the lowest tier with a candidate, its total weight, and whether the weights are all equal.
         var tier = int.MaxValue;
@@ -158,7 +188,7 @@ internal sealed class EndpointRouter : IEndpointSelector
                 break;
             }
 
-            if (!Qualifies(endpoint, attempts, skip, minWindow, allowFailed) || endpoint.State!.UnavailableUntil(now) is not null)
+            if (!Candidate(now, endpoint, call, attempts, skip, minWindow, allowFailed, requireBudget))
             {
                 continue;
             }
@@ -176,7 +206,7 @@ internal sealed class EndpointRouter : IEndpointSelector
 
         if (count <= 1)
         {
-            return count == 0 ? null : FindNth(now, attempts, skip, minWindow, allowFailed, tier, static (_, _) => true, 0, null);
+            return count == 0 ? null : FindNth(now, call, attempts, skip, minWindow, allowFailed, requireBudget, tier, static (_, _) => true, 0, null);
         }
 
         if (!equalWeights)
@@ -186,7 +216,7 @@ internal sealed class EndpointRouter : IEndpointSelector
             EndpointTarget? last = null;
             foreach (var endpoint in _endpoints)
             {
-                if (endpoint.Priority != tier || !Qualifies(endpoint, attempts, skip, minWindow, allowFailed) || endpoint.State!.UnavailableUntil(now) is not null)
+                if (endpoint.Priority != tier || !Candidate(now, endpoint, call, attempts, skip, minWindow, allowFailed, requireBudget))
                 {
                     continue;
                 }
@@ -207,12 +237,12 @@ internal sealed class EndpointRouter : IEndpointSelector
         var tied = 0;
         foreach (var endpoint in _endpoints)
         {
-            if (endpoint.Priority != tier || !Qualifies(endpoint, attempts, skip, minWindow, allowFailed) || endpoint.State!.UnavailableUntil(now) is not null)
+            if (endpoint.Priority != tier || !Candidate(now, endpoint, call, attempts, skip, minWindow, allowFailed, requireBudget))
             {
                 continue;
             }
 
-            var inFlight = endpoint.State.InFlight;
+            var inFlight = endpoint.State!.InFlight;
             if (inFlight < fewest)
             {
                 (fewest, tied) = (inFlight, 1);
@@ -224,17 +254,16 @@ internal sealed class EndpointRouter : IEndpointSelector
         }
 
         var nth = Math.Min(tied - 1, (int)(_random() * tied));
-        return FindNth(now, attempts, skip, minWindow, allowFailed, tier, static (e, fewest) => e.State!.InFlight == fewest, nth, fewest);
+        return FindNth(now, call, attempts, skip, minWindow, allowFailed, requireBudget, tier, static (e, fewest) => e.State!.InFlight == fewest, nth, fewest);
     }
 
-    private EndpointTarget? FindNth(DateTimeOffset now, IReadOnlyList<LlmAttempt>? attempts, EndpointTarget? skip, int minWindow, bool allowFailed, int tier,
-        Func<EndpointTarget, int, bool> filter, int nth, int? fewest)
+    private EndpointTarget? FindNth(DateTimeOffset now, LlmCall call, IReadOnlyList<LlmAttempt>? attempts, EndpointTarget? skip, int minWindow, bool allowFailed,
+        bool requireBudget, int tier, Func<EndpointTarget, int, bool> filter, int nth, int? fewest)
     {
         EndpointTarget? last = null;
         foreach (var endpoint in _endpoints)
         {
-            if (endpoint.Priority != tier || !Qualifies(endpoint, attempts, skip, minWindow, allowFailed) || endpoint.State!.UnavailableUntil(now) is not null
-                || !filter(endpoint, fewest ?? 0))
+            if (endpoint.Priority != tier || !Candidate(now, endpoint, call, attempts, skip, minWindow, allowFailed, requireBudget) || !filter(endpoint, fewest ?? 0))
             {
                 continue;
             }
@@ -250,9 +279,9 @@ internal sealed class EndpointRouter : IEndpointSelector
         return last;
     }
 
-    private static bool Qualifies(EndpointTarget endpoint, IReadOnlyList<LlmAttempt>? attempts, EndpointTarget? skip, int minWindow, bool allowFailed)
+    private static bool Qualifies(EndpointTarget endpoint, LlmCall call, IReadOnlyList<LlmAttempt>? attempts, EndpointTarget? skip, int minWindow, bool allowFailed)
     {
-        if (ReferenceEquals(endpoint, skip) || (minWindow > 0 && (endpoint.ContextWindowTokens ?? 0) <= minWindow))
+        if (ReferenceEquals(endpoint, skip) || (minWindow > 0 && (endpoint.ContextWindowTokens ?? 0) <= minWindow) || ContextPreflight.ClearlyExceeds(call, endpoint))
         {
             return false;
         }

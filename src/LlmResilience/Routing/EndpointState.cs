@@ -53,6 +53,43 @@ internal sealed class EndpointState
         }
     }
 
+    /// <summary>The endpoint's budget, once limits are configured or seen in an answer's headers; <see langword="null"/> until then.</summary>
+    public EndpointPacer? Pacer { get; private set; }
+
+    /// <summary>Paces the endpoint to configured limits (the first router or client that configures it wins).</summary>
+    public void ConfigurePacing(int? requestsPerMinute, int? tokensPerMinute, TimeProvider time)
+    {
+        if (requestsPerMinute is null && tokensPerMinute is null)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            Pacer ??= new EndpointPacer(requestsPerMinute, tokensPerMinute, time);
+        }
+    }
+
+    /// <summary>Learns the endpoint's limits and what is left of them from an answer's <c>x-ratelimit-*</c> headers.</summary>
+    public void Learn(RateLimitHeaders headers, DateTimeOffset now, TimeProvider time)
+    {
+        var pacer = Pacer;
+        if (pacer is null)
+        {
+            if (!EndpointPacer.IsWorthLearning(headers))
+            {
+                return;
+            }
+
+            lock (_lock)
+            {
+                pacer = Pacer ??= new EndpointPacer(null, null, time);
+            }
+        }
+
+        pacer.Learn(headers, now);
+    }
+
     /// <summary>The endpoint's circuit breaker (Polly's), once a router set it up; every attempt to the endpoint runs through it.</summary>
     public ResiliencePipeline<HttpResponseMessage>? Breaker { get; private set; }
 
@@ -134,6 +171,11 @@ internal sealed class EndpointState
                 until = _breakerOpenUntil;
             }
 
+            if (Pacer?.ExhaustedUntil(now) is { } exhausted && exhausted > until)
+            {
+                until = exhausted;
+            }
+
             return until > now ? until : null;
         }
     }
@@ -154,6 +196,11 @@ internal sealed class EndpointState
                 reasons.Add(_sidelinedFor == LlmFailureKind.QuotaExceeded
                     ? $"its key is out of quota (insufficient_quota), left out for {Seconds(_sidelinedUntil - now)} more"
                     : $"its key was rejected (HTTP {_lastStatus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "401/403"}), probed again in {Seconds(_sidelinedUntil - now)}");
+            }
+
+            if (Pacer?.ExhaustedUntil(now) is { } exhausted)
+            {
+                reasons.Add($"its rate limit is used up (x-ratelimit-remaining at 0) for {Seconds(exhausted - now)} more");
             }
 
             if (_cooldownUntil > now)

@@ -60,7 +60,7 @@ internal sealed class EndpointTarget
 
     public int? TokensPerMinute { get; init; }
 
-    /// <summary>The endpoint's state (breaker, cooldowns), when it is routed over; <see langword="null"/> otherwise.</summary>
+    /// <summary>The endpoint's state (cooldowns, pacing, and with several endpoints the breaker); <see langword="null"/> for an ad-hoc target.</summary>
     public EndpointState? State { get; init; }
 
     /// <summary>

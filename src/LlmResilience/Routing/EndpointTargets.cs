@@ -46,7 +46,7 @@ internal static class EndpointTargets
         if (options.Endpoints is not { Count: > 0 } endpoints)
         {
             var name = Endpoints.Describe(options.BaseAddress);
-            return new SingleEndpointSelector(new EndpointTarget(name) { StateKey = name }, store);
+            return new SingleEndpointSelector(new EndpointTarget(name) { StateKey = name, State = store.Get(name) }, store);
         }
 
         return Build(endpoints, e => EffectiveKey(e, options), options.Resilience, store, time, logger);
@@ -73,6 +73,8 @@ internal static class EndpointTargets
                 state.EnsureBreaker(options.CircuitBreaker, time, logger, endpoint.Name);
             }
 
+            state.ConfigurePacing(endpoint.RequestsPerMinute, endpoint.TokensPerMinute, time);
+
             targets.Add(new EndpointTarget(endpoint.Name, baseAddress, model: endpoint.Model)
             {
                 StateKey = stateKey,
@@ -85,7 +87,7 @@ internal static class EndpointTargets
                 ContextWindowTokens = endpoint.ContextWindowTokens,
                 RequestsPerMinute = endpoint.RequestsPerMinute,
                 TokensPerMinute = endpoint.TokensPerMinute,
-                State = routed ? state : null,
+                State = state,
             });
         }
 

@@ -42,5 +42,5 @@ internal sealed class SingleEndpointSelector(EndpointTarget endpoint, IEndpointS
 
     public string DescribeAvailability() => Endpoint.Name;
 
-    public void Report(LlmAttempt attempt, TimeProvider time) => store.Get(attempt.Endpoint.StateKey).Record(attempt, time.GetUtcNow(), policy: null);
+    public void Report(LlmAttempt attempt, TimeProvider time) => (attempt.Endpoint.State ?? store.Get(attempt.Endpoint.StateKey)).Record(attempt, time.GetUtcNow(), policy: null);
 }

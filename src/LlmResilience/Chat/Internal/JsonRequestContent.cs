@@ -63,6 +63,9 @@ internal sealed class JsonRequestContent : HttpContent, IReplayableContent
         return new JsonRequestContent(buffer, scratch.WrittenCount);
     }
 
+    /// <summary>The serialized body, for a token estimate (empty once disposed).</summary>
+    internal ReadOnlySpan<byte> Bytes => _buffer is { } buffer ? buffer.AsSpan(0, _length) : default;
+
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
