@@ -49,6 +49,9 @@ internal static class ChatRequestMapping
         }
 
         request.Messages = list;
+
+        // Written on streams only (see ChatStreamOptions): the usage chunk that M.E.AI's telemetry and callers count tokens by.
+        request.StreamOptions ??= new ChatStreamOptions { IncludeUsage = true };
         if (options is not null)
         {
             ApplyOptions(request, options);
@@ -125,7 +128,7 @@ internal static class ChatRequestMapping
             AutoChatToolMode => ChatToolChoice.Auto,
             RequiredChatToolMode { RequiredFunctionName: { } name } => ChatToolChoice.Function(name),
             RequiredChatToolMode => ChatToolChoice.Required,
-            _ => null,
+            _ => ChatToolChoice.Auto,
         };
         request.ParallelToolCalls ??= options.AllowMultipleToolCalls;
     }
