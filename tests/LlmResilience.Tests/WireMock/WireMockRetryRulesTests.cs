@@ -212,7 +212,7 @@ public sealed class WireMockRetryRulesTests : IDisposable
     public async Task DelayBeyondTheAttemptTimeout_IsCutAndRetried()
     {
         _server.Given(Request.Create().WithPath(Path).UsingPost()).InScenario(Scenario).WillSetStateTo("slow-done")
-            .RespondWith(Ok().WithDelay(TimeSpan.FromMilliseconds(800)));
+            .RespondWith(Ok().WithDelay(TimeSpan.FromMilliseconds(600)));
         _server.Given(Request.Create().WithPath(Path).UsingPost()).InScenario(Scenario).WhenStateIs("slow-done").WillSetStateTo("slow-done")
             .RespondWith(Ok());
         using var client = TestClients.Chat(BaseAddress, o => o.AttemptTimeout = TimeSpan.FromMilliseconds(200));
