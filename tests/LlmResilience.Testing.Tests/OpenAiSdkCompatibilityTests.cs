@@ -36,6 +36,58 @@ public sealed class OpenAiSdkCompatibilityTests
     }
 
     [Fact]
+    public async Task CompleteChat_ToolCallsBehavior_SdkReadsTheCalls()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.ToolCalls(new FakeToolCall("get_weather", """{"city":"Paris"}""", id: "call_1"), new FakeToolCall("get_time", "{}")));
+        var client = CreateClient(server);
+
+        ChatCompletion completion = await client.CompleteChatAsync([new UserChatMessage("Weather?")]);
+
+        Assert.Equal(ChatFinishReason.ToolCalls, completion.FinishReason);
+        Assert.Equal(2, completion.ToolCalls.Count);
+        Assert.Equal("call_1", completion.ToolCalls[0].Id);
+        Assert.Equal("get_weather", completion.ToolCalls[0].FunctionName);
+        Assert.Equal("""{"city":"Paris"}""", completion.ToolCalls[0].FunctionArguments.ToString());
+        Assert.StartsWith("call_", completion.ToolCalls[1].Id, StringComparison.Ordinal);
+        Assert.Empty(completion.Content);
+    }
+
+    [Fact]
+    public async Task CompleteChatStreaming_ToolCallsBehavior_SdkAssemblesTheFragments()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.ToolCalls(new FakeToolCall("get_weather", """{"city":"Paris"}""", id: "call_1"), new FakeToolCall("get_time", """{"tz":"CET"}""", id: "call_2")));
+        var client = CreateClient(server);
+
+        var ids = new Dictionary<int, string>();
+        var names = new Dictionary<int, string>();
+        var arguments = new Dictionary<int, StringBuilder>();
+        ChatFinishReason? finishReason = null;
+        await foreach (var update in client.CompleteChatStreamingAsync([new UserChatMessage("Weather?")]))
+        {
+            finishReason ??= update.FinishReason;
+            foreach (var call in update.ToolCallUpdates)
+            {
+                if (call.ToolCallId is { } id)
+                {
+                    ids[call.Index] = id;
+                    names[call.Index] = call.FunctionName;
+                }
+
+                (arguments.TryGetValue(call.Index, out var text) ? text : arguments[call.Index] = new StringBuilder()).Append(call.FunctionArgumentsUpdate.ToString());
+            }
+        }
+
+        Assert.Equal(ChatFinishReason.ToolCalls, finishReason);
+        Assert.Equal("call_1", ids[0]);
+        Assert.Equal("get_time", names[1]);
+        Assert.Equal("""{"city":"Paris"}""", arguments[0].ToString());
+        Assert.Equal("""{"tz":"CET"}""", arguments[1].ToString());
+        Assert.True(Assert.Single(server.Requests).IsStreaming);
+    }
+
+    [Fact]
     public void CompleteChat_Synchronous_SdkParsesTheCompletion()
     {
         using var server = StartSynchronously();

@@ -32,6 +32,27 @@ public abstract partial class FakeBehavior
         return new OkStreamBehavior([.. contentDeltas], interval, includeUsage);
     }
 
+    /// <summary>
+    /// Answers with success that calls tools (<c>"finish_reason":"tool_calls"</c>): a JSON completion whose message has
+    /// <c>"content":null</c> and the calls, or, when the request has <c>"stream": true</c>, the calls in fragments as OpenAI
+    /// streams them (each call's id, type and name first, then its arguments in two pieces), the finish chunk, a usage chunk
+    /// when asked, and <c>data: [DONE]</c>.
+    /// </summary>
+    /// <param name="calls">The calls, in order; at least one. Several make a parallel tool call.</param>
+    /// <returns>The behavior.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="calls"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="calls"/> is empty or holds a <see langword="null"/> call.</exception>
+    public static FakeBehavior ToolCalls(params IReadOnlyList<FakeToolCall> calls)
+    {
+        ArgumentNullException.ThrowIfNull(calls);
+        if (calls.Count == 0 || calls.Any(c => c is null))
+        {
+            throw new ArgumentException("Give at least one tool call, and no null ones.", nameof(calls));
+        }
+
+        return new ToolCallsBehavior([.. calls]);
+    }
+
     /// <summary>Answers with any status, body and headers; the OpenAI headers are sent too (the given ones override them).</summary>
     /// <param name="statusCode">The HTTP status code.</param>
     /// <param name="body">The body text (UTF-8); <see langword="null"/> sends an empty body.</param>

@@ -47,46 +47,95 @@ internal static class ChatCompletionJson
     /// (the finish chunk). <paramref name="usageNull"/> adds <c>"usage":null</c>, which the API puts on every chunk of a stream
     /// that asked for <c>include_usage</c>.
     /// </summary>
-    public static byte[] Chunk(CompletionIdentity identity, string? role, string? content, string? finishReason, bool usageNull) => Write(writer =>
+    public static byte[] Chunk(CompletionIdentity identity, string? role, string? content, string? finishReason, bool usageNull) =>
+        ChunkOf(identity, finishReason, usageNull, writer =>
+        {
+            if (role is not null)
+            {
+                writer.WriteString("role", role);
+            }
+
+            if (content is not null)
+            {
+                writer.WriteString("content", content);
+            }
+
+            if (role is not null)
+            {
+                writer.WriteNull("refusal");
+            }
+        });
+
+    /// <summary>A whole <c>chat.completion</c> whose message calls tools: <c>"content":null</c>, <c>"finish_reason":"tool_calls"</c>.</summary>
+    public static byte[] ToolCallCompletion(CompletionIdentity identity, IReadOnlyList<(string Id, string Name, string Arguments)> calls, TokenUsage usage) => Write(writer =>
     {
-        WriteHeader(writer, identity, "chat.completion.chunk");
+        WriteHeader(writer, identity, "chat.completion");
         writer.WriteStartArray("choices");
         writer.WriteStartObject();
         writer.WriteNumber("index", 0);
-        writer.WriteStartObject("delta");
-        if (role is not null)
+        writer.WriteStartObject("message");
+        writer.WriteString("role", "assistant");
+        writer.WriteNull("content");
+        writer.WriteStartArray("tool_calls");
+        foreach (var (id, name, arguments) in calls)
         {
-            writer.WriteString("role", role);
+            writer.WriteStartObject();
+            writer.WriteString("id", id);
+            writer.WriteString("type", "function");
+            writer.WriteStartObject("function");
+            writer.WriteString("name", name);
+            writer.WriteString("arguments", arguments);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
         }
 
-        if (content is not null)
-        {
-            writer.WriteString("content", content);
-        }
-
-        if (role is not null)
-        {
-            writer.WriteNull("refusal");
-        }
-
+        writer.WriteEndArray();
+        writer.WriteNull("refusal");
         writer.WriteEndObject();
         writer.WriteNull("logprobs");
-        if (finishReason is null)
-        {
-            writer.WriteNull("finish_reason");
-        }
-        else
-        {
-            writer.WriteString("finish_reason", finishReason);
-        }
-
+        writer.WriteString("finish_reason", "tool_calls");
         writer.WriteEndObject();
         writer.WriteEndArray();
-        if (usageNull)
-        {
-            writer.WriteNull("usage");
-        }
+        WriteUsage(writer, usage);
     });
+
+    /// <summary>
+    /// A <c>chat.completion.chunk</c> with one tool-call fragment: <c>{"index":…,"id":…,"type":"function","function":{"name":…,"arguments":…}}</c>
+    /// on a call's first fragment, <c>{"index":…,"function":{"arguments":…}}</c> on the later ones.
+    /// </summary>
+    public static byte[] ToolCallChunk(CompletionIdentity identity, string? role, int index, string? id, string? name, string arguments, bool usageNull) =>
+        ChunkOf(identity, finishReason: null, usageNull, writer =>
+        {
+            if (role is not null)
+            {
+                writer.WriteString("role", role);
+                writer.WriteNull("content");
+            }
+
+            writer.WriteStartArray("tool_calls");
+            writer.WriteStartObject();
+            writer.WriteNumber("index", index);
+            if (id is not null)
+            {
+                writer.WriteString("id", id);
+                writer.WriteString("type", "function");
+            }
+
+            writer.WriteStartObject("function");
+            if (name is not null)
+            {
+                writer.WriteString("name", name);
+            }
+
+            writer.WriteString("arguments", arguments);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+            writer.WriteEndArray();
+            if (role is not null)
+            {
+                writer.WriteNull("refusal");
+            }
+        });
 
     /// <summary>The last chunk of a stream that asked for <c>include_usage</c>: no choices, only usage.</summary>
     public static byte[] UsageChunk(CompletionIdentity identity, TokenUsage usage) => Write(writer =>
@@ -106,6 +155,26 @@ internal static class ChatCompletionJson
         WriteNullableString(writer, "param", param);
         WriteNullableString(writer, "code", code);
         writer.WriteEndObject();
+    });
+
+    /// <summary>A chunk with one choice (index 0) whose delta <paramref name="delta"/> writes.</summary>
+    private static byte[] ChunkOf(CompletionIdentity identity, string? finishReason, bool usageNull, Action<Utf8JsonWriter> delta) => Write(writer =>
+    {
+        WriteHeader(writer, identity, "chat.completion.chunk");
+        writer.WriteStartArray("choices");
+        writer.WriteStartObject();
+        writer.WriteNumber("index", 0);
+        writer.WriteStartObject("delta");
+        delta(writer);
+        writer.WriteEndObject();
+        writer.WriteNull("logprobs");
+        WriteNullableString(writer, "finish_reason", finishReason);
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+        if (usageNull)
+        {
+            writer.WriteNull("usage");
+        }
     });
 
     private static void WriteHeader(Utf8JsonWriter writer, CompletionIdentity identity, string objectType)

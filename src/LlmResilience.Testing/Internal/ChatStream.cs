@@ -107,10 +107,21 @@ internal sealed class ChatStream
         return WriteDataAsync(ChatCompletionJson.Chunk(_identity, null, content, null, _includeUsage));
     }
 
-    /// <summary>The chunk with an empty delta and <c>"finish_reason":"stop"</c>, then the usage chunk if the stream asked for it.</summary>
-    public async Task WriteFinishAsync()
+    /// <summary>
+    /// A fragment of tool call <paramref name="index"/>: the first one (with <paramref name="id"/> and <paramref name="name"/>)
+    /// also carries the role on a stream's first chunk, as OpenAI sends it.
+    /// </summary>
+    public Task WriteToolCallAsync(int index, string? id, string? name, string arguments)
     {
-        await WriteDataAsync(ChatCompletionJson.Chunk(_identity, null, null, "stop", _includeUsage)).ConfigureAwait(false);
+        var role = _roleSent ? null : "assistant";
+        _roleSent = true;
+        return WriteDataAsync(ChatCompletionJson.ToolCallChunk(_identity, role, index, id, name, arguments, _includeUsage));
+    }
+
+    /// <summary>The chunk with an empty delta and the finish reason (<c>"stop"</c> unless told), then the usage chunk if the stream asked for it.</summary>
+    public async Task WriteFinishAsync(string finishReason = "stop")
+    {
+        await WriteDataAsync(ChatCompletionJson.Chunk(_identity, null, null, finishReason, _includeUsage)).ConfigureAwait(false);
         if (_includeUsage)
         {
             await WriteDataAsync(ChatCompletionJson.UsageChunk(_identity, _context.UsageFor(_content.ToString()))).ConfigureAwait(false);

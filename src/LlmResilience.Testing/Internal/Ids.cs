@@ -10,6 +10,9 @@ internal static class Ids
     /// <summary>A completion id such as <c>chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT</c> (29 characters after the prefix).</summary>
     public static string NewCompletionId() => "chatcmpl-" + RandomNumberGenerator.GetString(Alphanumerics, 29);
 
+    /// <summary>A tool call id such as <c>call_Xb2k…</c> (24 characters after the prefix).</summary>
+    public static string NewToolCallId() => "call_" + RandomNumberGenerator.GetString(Alphanumerics, 24);
+
     /// <summary>A request id such as <c>req_5f0a…</c> (32 lowercase hex digits), the value of <c>x-request-id</c>.</summary>
     public static string NewRequestId() => "req_" + RandomNumberGenerator.GetHexString(32, lowercase: true);
 

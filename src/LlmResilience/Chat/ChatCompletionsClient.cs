@@ -57,6 +57,12 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         _selector = selector ?? EndpointTargets.ForClient(options, services.EndpointStates, services.Time, services.Logger);
     }
 
+    /// <summary>Gets the API base the client calls, for <c>ChatClientMetadata</c>.</summary>
+    internal Uri BaseAddress => _baseAddress;
+
+    /// <summary>Gets the model used when a request names none, for <c>ChatClientMetadata</c>.</summary>
+    internal string? DefaultModel => _defaultModel;
+
     /// <summary>Builds a client without dependency injection, for console apps and scripts. Dispose it when done.</summary>
     /// <param name="options">Where to call and how; validated here (a copy is taken, later changes have no effect).</param>
     /// <param name="loggerFactory">Receives the retry log; <see langword="null"/> logs nothing.</param>

@@ -1,11 +1,15 @@
 using LlmResilience;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers <see cref="IChatCompletionsClient"/> with its resilient pipeline.</summary>
+/// <summary>
+/// Registers <see cref="IChatCompletionsClient"/> with its resilient pipeline, and Microsoft.Extensions.AI's
+/// <see cref="IChatClient"/> over it (the default client as the default <see cref="IChatClient"/>, a named one keyed by its name).
+/// </summary>
 public static class LlmResilienceServiceCollectionExtensions
 {
     private const string HttpClientNamePrefix = "LlmResilience.ChatCompletions";
@@ -62,13 +66,17 @@ public static class LlmResilienceServiceCollectionExtensions
         var builder = services.AddHttpClient(httpClientName)
             .AddLlmPipeline(sp => sp.GetRequiredService<IOptionsMonitor<LlmClientOptions>>().Get(name).Resilience, name);
 
+        // IChatClient beside it, so M.E.AI code and AddChatClient pipelines take the same client; TryAdd leaves one the app
+        // registered itself in place.
         if (name.Length == 0)
         {
             services.TryAddSingleton<IChatCompletionsClient>(sp => CreateClient(sp, name, httpClientName));
+            services.TryAddSingleton<IChatClient>(static sp => sp.GetRequiredService<IChatCompletionsClient>().AsIChatClient());
         }
         else
         {
             services.AddKeyedSingleton<IChatCompletionsClient>(name, (sp, _) => CreateClient(sp, name, httpClientName));
+            services.TryAddKeyedSingleton<IChatClient>(name, static (sp, key) => sp.GetRequiredKeyedService<IChatCompletionsClient>(key).AsIChatClient());
         }
 
         return builder;

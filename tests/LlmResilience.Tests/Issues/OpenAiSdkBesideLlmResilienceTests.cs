@@ -1,8 +1,8 @@
-using System.ClientModel;            // ClientResultException
+using System.ClientModel;            // ApiKeyCredential, ClientResultException
 using System.ClientModel.Primitives; // HttpClientPipelineTransport, ClientRetryPolicy
 using LlmResilience;                 // LlmException
 using LlmResilience.Testing;
-using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection; // AddHttpClient, AddLlmResilienceHandler
 using OpenAI;
 using OpenAI.Chat;                   // ChatClient, ChatMessage, ChatCompletion: ours are in LlmResilience.Chat, no clash
 
@@ -95,19 +95,19 @@ public sealed class OpenAiSdkBesideLlmResilienceTests
         Assert.Equal(LlmResilience.Chat.ChatRole.Assistant, answer.Choices[0].Message.Role);
     }
 
-    // The README's snippet, with what a test adds: the fake server's endpoint, no retries (so a failure comes at once), a key.
-    private static async Task<(ChatCompletion? Completion, LlmException? Failure)> RunReadmeSnippetAsync(Uri endpoint)
+    // The README's snippet, with what a test adds: the fake server as baseAddress, a key, no retries (so a failure comes at once).
+    private static async Task<(ChatCompletion? Completion, LlmException? Failure)> RunReadmeSnippetAsync(Uri baseAddress)
     {
         var services = new ServiceCollection();
+        var apiKey = "sk-test";
         services.Configure<LlmResilienceOptions>("openai", o => o.MaxRetryAttempts = 0);
+
         services.AddHttpClient("openai").AddLlmResilienceHandler();
         await using var provider = services.BuildServiceProvider();
-        var key = new ApiKeyCredential("sk-test");
-
         var http = provider.GetRequiredService<IHttpClientFactory>().CreateClient("openai");
-        var chat = new ChatClient("gpt-4o-mini", key, new OpenAIClientOptions
+        var chat = new ChatClient("gpt-4o-mini", new ApiKeyCredential(apiKey), new OpenAIClientOptions
         {
-            Endpoint = endpoint,
+            Endpoint = baseAddress,                 // https://api.openai.com/v1/ or any OpenAI-compatible API
             Transport = new HttpClientPipelineTransport(http),
             RetryPolicy = new ClientRetryPolicy(0), // ours do the retrying
         });

@@ -21,6 +21,30 @@ public sealed class QuickStartTests
     }
 
     [Fact]
+    public void ReadmeOfficialIChatClientSnippet_IsCompiledInATest()
+    {
+        AssertReadmeBlockIsCompiledIn("The same SDK client through Microsoft.Extensions.AI.OpenAI", Path.Combine("tests", "LlmResilience.Tests", "Issues", "OfficialIChatClientOverOurHandlerTests.cs"));
+    }
+
+    [Fact]
+    public void ReadmeIChatClientSnippet_IsCompiledInATest()
+    {
+        AssertReadmeBlockIsCompiledIn("## Microsoft.Extensions.AI: `IChatClient`", Path.Combine("tests", "LlmResilience.Tests", "AI", "ReadmeIChatClientTests.cs"));
+    }
+
+    [Fact]
+    public void ReadmeConfigureForLlmSnippet_IsCompiledInATest()
+    {
+        AssertReadmeBlockIsCompiledIn("## Already on Microsoft.Extensions.Http.Resilience", Path.Combine("tests", "LlmResilience.Http.Resilience.Tests", "ReadmeSnippetTests.cs"));
+    }
+
+    [Fact]
+    public void ReadmeWireMockSnippet_IsCompiledInATest()
+    {
+        AssertReadmeBlockIsCompiledIn("## Testing with WireMock.Net", Path.Combine("tests", "LlmResilience.Tests", "WireMock", "ReadmeWireMockTests.cs"));
+    }
+
+    [Fact]
     public void ReadmeFakeLlmServerSnippet_IsCompiledInATest()
     {
         AssertReadmeBlockIsCompiledIn("## FakeLlmServer in your tests", Path.Combine("tests", "LlmResilience.Tests", "Issues", "ReadmeFakeLlmServerTests.cs"));
