@@ -18,7 +18,7 @@ internal static class ConsoleOutput
         });
         if (!host.Interactive)
         {
-            console.Profile.Width = 140;
+            console.Profile.Width = 120;
         }
 
         console.MarkupLine($"[bold]llm-doctor[/] {Markup.Escape(Endpoints.Describe(settings.BaseAddress))}");

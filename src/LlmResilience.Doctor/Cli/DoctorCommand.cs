@@ -46,6 +46,7 @@ internal static class DoctorCommand
                 ApiKeySource = string.IsNullOrEmpty(key) ? null : source,
                 Model = string.IsNullOrWhiteSpace(parsed.GetValue(model)) ? null : parsed.GetValue(model),
                 Proxy = host.Proxy,
+                ProxySource = host.ProxySource,
             };
             settings = host.Adjust?.Invoke(settings) ?? settings;
             var report = parsed.GetValue(json)

@@ -18,6 +18,9 @@ internal sealed class DoctorHost
     /// <summary>Gets the proxy HttpClient would use: <see cref="HttpClient.DefaultProxy"/> (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) in the tool.</summary>
     public IWebProxy? Proxy { get; init; }
 
+    /// <summary>Gets the environment variables that configured <see cref="Proxy"/>, such as "HTTPS_PROXY, NO_PROXY".</summary>
+    public string? ProxySource { get; init; }
+
     /// <summary>Gets a value indicating whether a terminal is attached: then a spinner shows what the walk waits for.</summary>
     public bool Interactive { get; init; }
 
@@ -25,12 +28,20 @@ internal sealed class DoctorHost
     public Func<DoctorSettings, DoctorSettings>? Adjust { get; init; }
 
     /// <summary>The process's own console, environment and default proxy.</summary>
-    public static DoctorHost FromProcess() => new()
+    public static DoctorHost FromProcess()
     {
-        Out = Console.Out,
-        Error = Console.Error,
-        Environment = System.Environment.GetEnvironmentVariable,
-        Proxy = HttpClient.DefaultProxy,
-        Interactive = !Console.IsOutputRedirected,
-    };
+        // The variables HttpClient.DefaultProxy reads on Linux and macOS (Windows adds its system proxy settings to these).
+        string[] variables = ["HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"];
+        var set = variables.Where(v => !string.IsNullOrEmpty(System.Environment.GetEnvironmentVariable(v) ?? System.Environment.GetEnvironmentVariable(v.ToLowerInvariant()))).ToList();
+        var configured = set.Exists(v => v != "NO_PROXY") || OperatingSystem.IsWindows();
+        return new DoctorHost
+        {
+            Out = Console.Out,
+            Error = Console.Error,
+            Environment = System.Environment.GetEnvironmentVariable,
+            Proxy = configured ? HttpClient.DefaultProxy : null,
+            ProxySource = set.Count > 0 ? string.Join(", ", set) : OperatingSystem.IsWindows() ? "the system proxy settings" : null,
+            Interactive = !Console.IsOutputRedirected,
+        };
+    }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using LlmResilience.Doctor.Diagnosis.Probes;
@@ -150,7 +149,7 @@ internal sealed class DoctorEngine(DoctorSettings settings, IDoctorProgress? pro
         }
         else
         {
-            details.Add(string.Create(CultureInfo.InvariantCulture, $"API key: set ({settings.ApiKeySource ?? "given"}, {settings.ApiKey!.Length} characters)"));
+            details.Add($"API key: set (from {settings.ApiKeySource ?? "the settings"}; never shown)");
         }
 
         details.Add(settings.Model is { } model ? $"model: {model}" : "model: none (the chat and stream steps are skipped; pass --model to run them)");
@@ -164,10 +163,24 @@ internal sealed class DoctorEngine(DoctorSettings settings, IDoctorProgress? pro
         return sendKey;
     }
 
-    private IEnumerable<string> ProxyDetails(Uri baseAddress) =>
-        settings.Proxy is null ? ["no proxy configured"]
-        : settings.Proxy.IsBypassed(baseAddress) ? [$"{baseAddress.Host} is bypassed (NO_PROXY)"]
-        : [];
+    private IEnumerable<string> ProxyDetails(Uri baseAddress)
+    {
+        if (settings.Proxy is null)
+        {
+            yield return "no proxy configured (HTTPS_PROXY, HTTP_PROXY and ALL_PROXY are unset)";
+            yield break;
+        }
+
+        if (settings.ProxySource is { } source)
+        {
+            yield return $"configured by {source}";
+        }
+
+        if (settings.Proxy.IsBypassed(baseAddress))
+        {
+            yield return $"{baseAddress.Host} is bypassed (NO_PROXY, or a loopback address)";
+        }
+    }
 
     /// <summary>Adds the trailing slash that relative paths (<c>models</c>, <c>chat/completions</c>) need to land under the base.</summary>
     internal static Uri Normalize(Uri baseAddress) =>

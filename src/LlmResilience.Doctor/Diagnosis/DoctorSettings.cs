@@ -21,6 +21,9 @@ internal sealed record DoctorSettings
     /// <summary>Gets the proxy, as HttpClient would use it (<see cref="HttpClient.DefaultProxy"/> in the tool); <see langword="null"/> for none.</summary>
     public IWebProxy? Proxy { get; init; }
 
+    /// <summary>Gets where the proxy came from, such as "HTTPS_PROXY, NO_PROXY", for the proxy step.</summary>
+    public string? ProxySource { get; init; }
+
     /// <summary>Gets the resolver of host names; <see langword="null"/> for the system's (<see cref="Dns.GetHostAddressesAsync(string, CancellationToken)"/>).</summary>
     public Func<string, CancellationToken, Task<IPAddress[]>>? Resolver { get; init; }
 

@@ -12,7 +12,7 @@ internal static class Findings
 
     public static DoctorFinding ConnectRefused(string endpoint, string error) => new(
         DoctorCause.ConnectRefused,
-        $"Nothing accepts connections at {endpoint}: the connect was refused ({error}).",
+        $"Nothing accepts connections at {endpoint} (connect: {error}).",
         "Check the port in --base-url and that the server (or the local gateway) is running and listening on that address; a firewall that rejects (rather than drops) the port looks the same.");
 
     public static DoctorFinding ConnectTimeout(string endpoint, TimeSpan timeout, bool partly) => new(

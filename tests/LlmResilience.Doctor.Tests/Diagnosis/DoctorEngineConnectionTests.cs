@@ -180,6 +180,21 @@ public sealed class DoctorEngineConnectionTests
     }
 
     [Fact]
+    public async Task Run_ProxyFromTheEnvironment_SaysWhichVariablesConfiguredIt()
+    {
+        var settings = Probe.Settings(new Uri("https://api.example.test/v1/")) with
+        {
+            Proxy = new WebProxy(FakeLlmServer.GetRefusedAddress()),
+            ProxySource = "HTTPS_PROXY, NO_PROXY",
+        };
+
+        var report = await Probe.RunAsync(settings);
+
+        Assert.Contains("configured by HTTPS_PROXY, NO_PROXY", Probe.Step(report, "Proxy").Details);
+        Assert.StartsWith("through http://127.0.0.1:", Probe.Step(report, "Proxy").Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_BaseAddressEndingInChatCompletions_WrongBaseAddress()
     {
         await using var server = await FakeLlmServer.StartAsync();

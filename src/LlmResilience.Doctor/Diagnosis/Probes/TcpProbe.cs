@@ -50,10 +50,10 @@ internal static class TcpProbe
         }
 
         var elapsed = context.Since(start);
-        var target = proxy is null ? "" : "the proxy ";
+        var target = proxy is null ? string.Empty : "the proxy ";
         if (connected is null)
         {
-            context.Step("TCP connect", StepOutcome.Failed, elapsed, $"no address of {target}accepted a connection", details);
+            context.Step("TCP connect", StepOutcome.Failed, elapsed, proxy is null ? "no address accepted a connection" : "no address of the proxy accepted a connection", details);
             var what = timedOut > 0 && refused == 0 ? $"no answer within {Findings.Ms(timeout)}" : $"connect {firstError}";
             context.Report.Add(proxy is not null
                 ? Findings.ProxyUnreachable(proxy, what)
