@@ -29,6 +29,4 @@ internal sealed record DoctorStep(string Name, StepOutcome Outcome, TimeSpan? El
 internal sealed record DoctorReport(string BaseAddress, string? Proxy, IReadOnlyList<DoctorStep> Steps, IReadOnlyList<DoctorFinding> Findings)
 {
     public bool Healthy => Findings.Count == 0;
-
-    public DoctorFinding? Find(DoctorCause cause) => Findings.FirstOrDefault(f => f.Cause == cause);
 }

@@ -21,10 +21,6 @@ internal sealed class ReportBuilder(string? apiKey)
         }
     }
 
-    public bool Remove(DoctorCause cause) => _findings.RemoveAll(f => f.Cause == cause) > 0;
-
-    public bool Has(DoctorCause cause) => _findings.Exists(f => f.Cause == cause);
-
     public DoctorReport Build(string baseAddress, string? proxy) => new(
         Scrub(baseAddress),
         proxy is null ? null : Scrub(proxy),

@@ -35,6 +35,40 @@ public sealed class DoctorEngineConnectionTests
     }
 
     [Fact]
+    public async Task Run_Progress_IsToldWhatEachStepWaitsFor()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.ScriptHealthy();
+        var progress = new RecordingProgress();
+
+        await new DoctorEngine(Probe.Settings(server.BaseAddress), progress).RunAsync();
+
+        Assert.Equal(
+            [$"Connecting to 127.0.0.1:{server.Port}", $"GET {server.BaseAddress}models", $"POST {server.BaseAddress}chat/completions", $"Streaming from {server.BaseAddress}chat/completions"],
+            progress.Activities);
+    }
+
+    [Fact]
+    public async Task Run_InjectedClock_TimesEveryStep()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+
+        // Each reading of the clock is one second after the last: the first byte of GET models comes "1000 ms" after it was sent,
+        // on any machine, and is slow against a 500 ms threshold.
+        var settings = Probe.Settings(server.BaseAddress, model: null) with
+        {
+            TimeProvider = new SteppingClock(TimeSpan.FromSeconds(1)),
+            SlowFirstByte = TimeSpan.FromMilliseconds(500),
+        };
+
+        var report = await Probe.RunAsync(settings);
+
+        Assert.StartsWith("200 OK, first byte 1000 ms", Probe.Step(report, "HTTP GET models").Summary, StringComparison.Ordinal);
+        Assert.Equal(0, Probe.Step(report, "TCP connect").Elapsed!.Value.Ticks % TimeSpan.TicksPerSecond);
+        Probe.AssertCauses(report, DoctorCause.SlowFirstByte);
+    }
+
+    [Fact]
     public async Task Run_NoModel_SkipsChatAndStream()
     {
         await using var server = await FakeLlmServer.StartAsync();
@@ -221,5 +255,22 @@ public sealed class DoctorEngineConnectionTests
         Assert.All(server.Requests, r => Assert.False(r.Headers.ContainsKey("Authorization")));
         Assert.Equal(StepOutcome.Warning, Probe.Step(report, "Configuration").Outcome);
         Assert.DoesNotContain("sk-test-never-in-clear-text", Probe.AllText(report));
+    }
+
+    private sealed class RecordingProgress : IDoctorProgress
+    {
+        public List<string> Activities { get; } = [];
+
+        public void Starting(string activity) => Activities.Add(activity);
+    }
+
+    /// <summary>A clock that moves on by <paramref name="step"/> each time it is read; its timers are the system's.</summary>
+    private sealed class SteppingClock(TimeSpan step) : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Add(ref _ticks, step.Ticks);
     }
 }

@@ -24,6 +24,8 @@ public sealed class DoctorEngineTlsTests
         Assert.Contains(tls.Details, d => d.StartsWith("names: localhost, 127.0.0.1", StringComparison.Ordinal));
         Assert.Contains(tls.Details, d => d.StartsWith("expires ", StringComparison.Ordinal));
         Assert.Contains(tls.Details, d => d.StartsWith("chain: CN=localhost", StringComparison.Ordinal));
+        Assert.StartsWith("HTTP/2", Probe.Step(report, "HTTP GET models").Details[0], StringComparison.Ordinal);
+        Assert.All(server.Requests, r => Assert.Equal("HTTP/2", r.Protocol));
     }
 
     [Fact]

@@ -74,7 +74,7 @@ internal sealed class ApiProbe : IDisposable
     public async Task<(ApiCall? Call, DoctorFinding? Finding)> GetModelsAsync(CancellationToken cancellationToken)
     {
         var url = new Uri(_base, "models");
-        var (call, finding) = await SendAsync("HTTP GET models", $"GET {url}", () => Authorize(new HttpRequestMessage(HttpMethod.Get, url)), expectJson: true, cancellationToken).ConfigureAwait(false);
+        var (call, finding) = await SendAsync("HTTP GET models", $"GET {url}", () => Prepare(new HttpRequestMessage(HttpMethod.Get, url)), expectJson: true, cancellationToken).ConfigureAwait(false);
         if (call is null)
         {
             return (null, finding);
@@ -247,11 +247,14 @@ internal sealed class ApiProbe : IDisposable
     {
         var message = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
         message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        return Authorize(message);
+        return Prepare(message);
     }
 
-    private HttpRequestMessage Authorize(HttpRequestMessage message)
+    /// <summary>Adds the key, and asks for HTTP/2 where TLS offers it (HTTP/1.1 otherwise), as the pipeline does by default (EnableHttp2).</summary>
+    private HttpRequestMessage Prepare(HttpRequestMessage message)
     {
+        message.Version = HttpVersion.Version20;
+        message.VersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
         if (_sendKey && _context.Settings.ApiKey is { Length: > 0 } key)
         {
             message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
