@@ -63,6 +63,24 @@ public sealed class FakeLlmServerTests
     }
 
     [Fact]
+    public async Task Ok_GetModels_AnswersTheModelListAndScriptedFaultsStillApply()
+    {
+        await using var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { Model = "listed-model" });
+        server.Enqueue(FakeBehavior.Ok(), FakeBehavior.Unauthorized());
+        using var client = new HttpClient();
+
+        using var listed = await client.GetAsync(new Uri(server.BaseAddress, "models"));
+        using var refused = await client.GetAsync(new Uri(server.BaseAddress, "models"));
+
+        Assert.Equal(200, (int)listed.StatusCode);
+        using var list = System.Text.Json.JsonDocument.Parse(await listed.Content.ReadAsStringAsync());
+        Assert.Equal("list", list.RootElement.GetProperty("object").GetString());
+        Assert.Equal("listed-model", list.RootElement.GetProperty("data")[0].GetProperty("id").GetString());
+        Assert.Equal(401, (int)refused.StatusCode);
+        Assert.Equal(["GET", "GET"], server.Requests.Select(r => r.Method));
+    }
+
+    [Fact]
     public async Task DefaultBehavior_Set_AnswersEveryUnscriptedRequest()
     {
         await using var server = await FakeLlmServer.StartAsync();

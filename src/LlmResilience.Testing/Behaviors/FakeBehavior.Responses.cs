@@ -11,6 +11,7 @@ public abstract partial class FakeBehavior
     /// <summary>
     /// Answers with success: a JSON <c>chat.completion</c>, or, when the request has <c>"stream": true</c>, an SSE stream of
     /// the content split into word deltas (with a usage chunk when the request asked for <c>stream_options.include_usage</c>).
+    /// A <c>GET</c> of <c>/v1/models</c> is answered with a <c>list</c> holding <see cref="FakeLlmServerOptions.Model"/>.
     /// </summary>
     /// <param name="content">The assistant's text; <see langword="null"/> uses <see cref="FakeLlmServerOptions.DefaultContent"/>.</param>
     /// <returns>The behavior.</returns>

@@ -146,6 +146,20 @@ internal static class ChatCompletionJson
         WriteUsage(writer, usage);
     });
 
+    /// <summary>The answer to <c>GET /v1/models</c>: a <c>list</c> holding the one model the server echoes.</summary>
+    public static byte[] ModelList(string model, long created) => Write(writer =>
+    {
+        writer.WriteString("object", "list");
+        writer.WriteStartArray("data");
+        writer.WriteStartObject();
+        writer.WriteString("id", model);
+        writer.WriteString("object", "model");
+        writer.WriteNumber("created", created);
+        writer.WriteString("owned_by", "fake-llm-server");
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+    });
+
     /// <summary>An OpenAI error body: <c>{"error":{"message":…,"type":…,"param":…,"code":…}}</c>.</summary>
     public static byte[] Error(string message, string type, string? param, string? code) => Write(writer =>
     {

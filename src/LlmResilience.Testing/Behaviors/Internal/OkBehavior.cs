@@ -1,10 +1,21 @@
+using Microsoft.AspNetCore.Http;
+
 namespace LlmResilience.Testing;
 
-/// <summary>Success: a JSON completion, or the same content as an SSE stream when the request asked to stream.</summary>
+/// <summary>
+/// Success: a JSON completion, or the same content as an SSE stream when the request asked to stream; a <c>GET</c> of
+/// <c>…/models</c> (the cheap probe health checks and llm-doctor send) gets the model list instead.
+/// </summary>
 internal sealed class OkBehavior(string? content) : FakeBehavior("Ok", content is null ? "Ok" : $"Ok(\"{content}\")")
 {
     internal override Task ExecuteAsync(FakeRequestContext context)
     {
+        if (IsModelList(context.HttpContext.Request))
+        {
+            var list = ChatCompletionJson.ModelList(context.Options.Model, context.Options.TimeProvider.GetUtcNow().ToUnixTimeSeconds());
+            return context.WriteResponseAsync(new CannedResponse(200, FakeLlmServerConstants.JsonContentType, list));
+        }
+
         var text = content ?? context.Options.DefaultContent;
         if (context.Request.IsStreaming)
         {
@@ -14,4 +25,7 @@ internal sealed class OkBehavior(string? content) : FakeBehavior("Ok", content i
         var body = ChatCompletionJson.Completion(context.NewIdentity(), text, context.UsageFor(text));
         return context.WriteResponseAsync(new CannedResponse(200, FakeLlmServerConstants.JsonContentType, body));
     }
+
+    private static bool IsModelList(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method) && request.Path.Value is { } path && path.TrimEnd('/').EndsWith("/models", StringComparison.Ordinal);
 }
