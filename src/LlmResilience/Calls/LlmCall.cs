@@ -143,6 +143,9 @@ internal sealed class LlmCall : IDisposable
 
     private CallStopReason _stopReason;
 
+    /// <summary>The call's Activity and metrics, when something listens (<see langword="null"/> otherwise); ended with the call.</summary>
+    public CallTelemetry? Telemetry { get; set; }
+
     /// <summary>The exception the call failed with, once it has.</summary>
     public LlmException? Failure { get; private set; }
 
@@ -255,6 +258,7 @@ internal sealed class LlmCall : IDisposable
 
     public void Dispose()
     {
+        Telemetry?.End(this);
         EndDeadline();
         lock (_attempts)
         {

@@ -54,7 +54,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         _time = services.Time;
         _logger = services.Logger;
         _metrics = services.Metrics;
-        _selector = selector ?? EndpointTargets.ForClient(options, services.EndpointStates, services.Time, services.Logger);
+        _selector = selector ?? EndpointTargets.ForClient(options, services.EndpointStates, services.Time, services.Logger, services.Metrics);
     }
 
     /// <summary>Builds a client without dependency injection, for console apps and scripts. Dispose it when done.</summary>
@@ -170,6 +170,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
 
         completion.RequestId = requestId;
         completion.Endpoint = call.LastAttempt?.Endpoint.Name;
+        call.Telemetry?.OnCompletion(completion); // telemetry: response id, model, finish reasons, usage
         return completion;
     }
 
@@ -261,6 +262,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
                 }
 
                 chunks++;
+                call.Telemetry?.OnChunk(call, chunk); // telemetry: time to first chunk, response id, model, finish reasons, usage
                 var choices = chunk.Choices;
                 for (var i = 0; i < choices.Count; i++)
                 {
@@ -290,8 +292,9 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     /// <summary>The address the answer came from (the last attempt's), for messages.</summary>
     private string Where(LlmCall call) => Endpoints.Describe(call.LastAttempt?.RequestUri ?? _endpoint);
 
-    private LlmCall NewCall(ChatCompletionRequest wire, bool stream) =>
-        new(_name, _time, _resilience.TotalTimeout, ownedByPipeline: false)
+    private LlmCall NewCall(ChatCompletionRequest wire, bool stream)
+    {
+        var call = new LlmCall(_name, _time, _resilience.TotalTimeout, ownedByPipeline: false)
         {
             ChatRequest = wire,
             Stream = stream,
@@ -299,6 +302,11 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             Selector = _selector,
             Secret = _apiKey,
         };
+        // Telemetry: the call's Activity starts here, before the pipeline sends, and stays current in the caller's method
+        // (this one is synchronous), so the attempts' HTTP spans nest under it; it ends when the call is disposed.
+        call.Telemetry = CallTelemetry.StartForClient(call, _metrics, wire, _endpoint);
+        return call;
+    }
 
     private HttpRequestMessage CreateMessage(LlmCall call, ChatCompletionRequest wire, bool stream)
     {
