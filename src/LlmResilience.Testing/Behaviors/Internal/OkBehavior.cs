@@ -1,10 +1,19 @@
 namespace LlmResilience.Testing;
 
-/// <summary>Success: a JSON completion, or the same content as an SSE stream when the request asked to stream.</summary>
+/// <summary>
+/// Success: a JSON completion, or the same content as an SSE stream when the request asked to stream; to
+/// <c>GET {base}models</c> (a health check's ping) the list of models.
+/// </summary>
 internal sealed class OkBehavior(string? content) : FakeBehavior("Ok", content is null ? "Ok" : $"Ok(\"{content}\")")
 {
     internal override Task ExecuteAsync(FakeRequestContext context)
     {
+        if (context.IsModelList)
+        {
+            var list = ChatCompletionJson.ModelList(context.Options.Model, context.Options.TimeProvider.GetUtcNow().ToUnixTimeSeconds());
+            return context.WriteResponseAsync(new CannedResponse(200, FakeLlmServerConstants.JsonContentType, list));
+        }
+
         var text = content ?? context.Options.DefaultContent;
         if (context.Request.IsStreaming)
         {
