@@ -55,6 +55,9 @@ internal sealed class LlmCall : IDisposable
     /// <summary>The typed request, when the typed client made the call: an endpoint that serves another model gets a body for that model.</summary>
     public ChatCompletionRequest? ChatRequest { get; init; }
 
+    /// <summary>One attempt only, whatever MaxRetryAttempts says: a health probe reports what is, without retrying it away.</summary>
+    public bool SingleAttempt { get; init; }
+
     /// <summary>Whether the typed client asked for a stream.</summary>
     public bool Stream { get; init; }
 

@@ -425,7 +425,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
         var call = context.Properties.GetValue(CallKey, null!);
         var attempt = context.Properties.GetValue(AttemptKey, null!);
-        var isLast = attemptNumber >= _options.MaxRetryAttempts;
+        var isLast = attemptNumber >= _options.MaxRetryAttempts || call.SingleAttempt; // SingleAttempt: a health probe
         var selector = call.Selector ?? _requestSelector;
         var decision = selector.Routes ? DecideRouted(call, attempt, selector, isLast) : Decide(call, attempt, isLast);
         attempt.Decision = decision;
