@@ -31,6 +31,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     private readonly ILogger _logger;
     private readonly LlmMetrics _metrics;
     private readonly IEndpointSelector _selector;
+    private readonly bool _recordContent;
 
     internal ChatCompletionsClient(HttpClient httpClient, LlmClientOptions options, string? name, ClientServices services, IDisposable? owned,
         IEndpointSelector? selector = null)
@@ -51,6 +52,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         }
 
         _resilience = options.Resilience;
+        _recordContent = options.RecordMessageContent;
         _time = services.Time;
         _logger = services.Logger;
         _metrics = services.Metrics;
@@ -72,6 +74,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             ApiKey = options.ApiKey,
             Model = options.Model,
             AllowInsecureHttp = options.AllowInsecureHttp,
+            RecordMessageContent = options.RecordMessageContent,
             Endpoints = options.Endpoints is null ? null! : [.. options.Endpoints.Select(static e => e?.Copy()!)],
             Resilience = new LlmResilienceOptions(),
         };
@@ -304,7 +307,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         };
         // Telemetry: the call's Activity starts here, before the pipeline sends, and stays current in the caller's method
         // (this one is synchronous), so the attempts' HTTP spans nest under it; it ends when the call is disposed.
-        call.Telemetry = CallTelemetry.StartForClient(call, _metrics, wire, _endpoint);
+        call.Telemetry = CallTelemetry.StartForClient(call, _metrics, wire, _endpoint, _recordContent);
         return call;
     }
 

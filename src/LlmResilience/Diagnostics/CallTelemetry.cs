@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json;
 using LlmResilience.Chat;
 
@@ -21,6 +22,9 @@ internal sealed class CallTelemetry
     /// <summary>The library's one ActivitySource; listeners subscribe by name (<see cref="LlmResilienceTelemetry.ActivitySourceName"/>).</summary>
     internal static readonly ActivitySource Source = new(LlmResilienceTelemetry.ActivitySourceName, typeof(CallTelemetry).Assembly.GetName().Version?.ToString());
 
+    private const string InputMessages = "gen_ai.input.messages";
+    private const string OutputMessages = "gen_ai.output.messages";
+
     private static readonly string CancelledErrorType = typeof(OperationCanceledException).FullName!;
 
     private readonly LlmMetrics _metrics;
@@ -34,6 +38,9 @@ internal sealed class CallTelemetry
     private int? _inputTokens;
     private int? _outputTokens;
     private bool _firstChunk;
+    private bool _recordContent;
+    private StringBuilder? _streamedText;
+    private string? _streamFinishReason;
     private int _ended;
 
     private CallTelemetry(LlmMetrics metrics, string? requestModel, Uri? address)
@@ -45,7 +52,7 @@ internal sealed class CallTelemetry
     }
 
     /// <summary>The typed client's call: the request (model and parameters) as it goes on the wire.</summary>
-    public static CallTelemetry? StartForClient(LlmCall call, LlmMetrics metrics, ChatCompletionRequest wire, Uri address)
+    public static CallTelemetry? StartForClient(LlmCall call, LlmMetrics metrics, ChatCompletionRequest wire, Uri address, bool recordContent = false)
     {
         var tracing = Source.HasListeners();
         if (!tracing && !metrics.CallInstrumentsEnabled)
@@ -57,6 +64,13 @@ internal sealed class CallTelemetry
         if (tracing)
         {
             telemetry.StartActivity(call, wire);
+            if (recordContent && telemetry._activity is { IsAllDataRequested: true } activity)
+            {
+                // Opt-in only (LlmClientOptions.RecordMessageContent): the conventions' content attributes.
+                activity.SetTag(InputMessages, MessageContentJson.Input(wire.Messages));
+                telemetry._streamedText = wire.Stream == true ? new StringBuilder() : null;
+                telemetry._recordContent = true;
+            }
         }
 
         return telemetry;
@@ -113,6 +127,11 @@ internal sealed class CallTelemetry
             _finishReasons = reasons;
         }
 
+        if (_recordContent)
+        {
+            _activity?.SetTag(OutputMessages, MessageContentJson.Output(choices));
+        }
+
         OnUsage(completion.Usage);
     }
 
@@ -137,6 +156,12 @@ internal sealed class CallTelemetry
             if (choices[i].FinishReason is { } reason && _activity is not null)
             {
                 _finishReasons = _finishReasons is null ? [reason.ToString()] : [.. _finishReasons, reason.ToString()];
+                _streamFinishReason ??= choices[i].Index == 0 ? reason.ToString() : null;
+            }
+
+            if (_streamedText is not null && choices[i].Index == 0 && choices[i].Delta.Content is { } delta)
+            {
+                _streamedText.Append(delta);
             }
         }
 
@@ -323,6 +348,11 @@ internal sealed class CallTelemetry
             if (_finishReasons is not null)
             {
                 activity.SetTag(GenAiConventions.FinishReasons, _finishReasons);
+            }
+
+            if (_streamedText is not null && _streamedText.Length > 0)
+            {
+                activity.SetTag(OutputMessages, MessageContentJson.Output(_streamedText.ToString(), _streamFinishReason));
             }
 
             SetIfPresent(activity, GenAiConventions.InputTokens, _inputTokens);

@@ -55,6 +55,8 @@ public sealed class CallTelemetryTests
         Assert.NotNull(call.GetTagItem(LlmResilienceTelemetry.EndpointTagName));
         Assert.Equal(ActivityStatusCode.Unset, call.Status);
         Assert.Null(call.GetTagItem("error.type"));
+        Assert.Null(call.GetTagItem("gen_ai.input.messages"));
+        Assert.Null(call.GetTagItem("gen_ai.output.messages"));
 
         var events = call.Events.ToList();
         Assert.Equal(["llm.retry", "llm.retry"], events.Select(e => e.Name));
@@ -67,6 +69,44 @@ public sealed class CallTelemetryTests
         Assert.Equal(3, http.Count);
         Assert.All(http, s => Assert.Equal(call.SpanId, s.ParentSpanId));
         AssertNothingSecret(spans);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RecordMessageContent_OptedIn_PromptAndAnswerAsTheConventionsJson_KeyStillAbsent(bool stream)
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.Ok("Hello there"));
+        using var traces = new TraceCapture();
+        using var client = ChatCompletionsClient.Create(new LlmClientOptions
+        {
+            BaseAddress = server.BaseAddress,
+            ApiKey = TestClients.ApiKey,
+            Model = "m",
+            RecordMessageContent = true,
+        });
+        var request = new ChatCompletionRequest([ChatMessage.System("Be brief."), ChatMessage.User(Prompt)]);
+
+        using (traces.Root())
+        {
+            if (stream)
+            {
+                await foreach (var _ in client.StreamAsync(request))
+                {
+                }
+            }
+            else
+            {
+                await client.CompleteAsync(request);
+            }
+        }
+
+        var call = Assert.Single(traces.Flush(), s => s.Source.Name == LlmResilienceTelemetry.ActivitySourceName);
+        Assert.Equal($$"""[{"role":"system","parts":[{"type":"text","content":"Be brief."}]},{"role":"user","parts":[{"type":"text","content":"{{Prompt}}"}]}]""",
+            call.GetTagItem("gen_ai.input.messages"));
+        Assert.Equal("""[{"role":"assistant","parts":[{"type":"text","content":"Hello there"}],"finish_reason":"stop"}]""", call.GetTagItem("gen_ai.output.messages"));
+        Assert.DoesNotContain(call.TagObjects, t => t.Value is string text && text.Contains(TestClients.ApiKey, StringComparison.Ordinal));
     }
 
     [Fact]
