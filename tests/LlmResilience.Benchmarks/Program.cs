@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using LlmResilience.Benchmarks;
 
-// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --throughput [--callers N] [--rounds N] [--seconds S] [--warmup-seconds S] [--clients A,B | --only A] [--round-times] | --attribution [--warmup-seconds N] | --interleaved [--rounds N] [--stream-rounds N] [--warmup-seconds N] [--clients Bare,Ours,HandlerOnly,OpenAiSdk] | --quick] [BenchmarkDotNet options]
+// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --throughput [--callers N] [--rounds N] [--seconds S] [--warmup-seconds S] [--clients A,B | --only A] [--round-times] | --attribution [--warmup-seconds N] | --interleaved [--rounds N] [--stream-rounds N] [--warmup-seconds N] [--clients Bare,Ours,HandlerOnly,OpenAiSdk] [--otel | --otel-http] | --quick] [BenchmarkDotNet options]
 
 if (args.Contains("--check-server"))
 {
@@ -22,6 +22,7 @@ if (args.Contains("--attribution"))
 
 if (args.Contains("--interleaved"))
 {
+    using var otel = OtelListening.StartIf(args);
     return await Interleaved.RunAsync(IntOption(args, "--rounds", 3000), IntOption(args, "--stream-rounds", 1000), IntOption(args, "--warmup-seconds", 20), StringOption(args, "--clients"));
 }
 

@@ -22,6 +22,20 @@ internal static class ChatCompletionJson
     // The API sends raw UTF-8, not \uXXXX escapes for every non-ASCII character.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>The answer to <c>GET /v1/models</c>: a list with the server's one model.</summary>
+    public static byte[] ModelList(string model, long created) => Write(writer =>
+    {
+        writer.WriteString("object", "list");
+        writer.WriteStartArray("data");
+        writer.WriteStartObject();
+        writer.WriteString("id", model);
+        writer.WriteString("object", "model");
+        writer.WriteNumber("created", created);
+        writer.WriteString("owned_by", "fake-llm-server");
+        writer.WriteEndObject();
+        writer.WriteEndArray();
+    });
+
     /// <summary>A whole <c>chat.completion</c> object.</summary>
     public static byte[] Completion(CompletionIdentity identity, string content, TokenUsage usage) => Write(writer =>
     {
@@ -144,20 +158,6 @@ internal static class ChatCompletionJson
         writer.WriteStartArray("choices");
         writer.WriteEndArray();
         WriteUsage(writer, usage);
-    });
-
-    /// <summary>The answer to <c>GET /v1/models</c>: a <c>list</c> holding the one model the server echoes.</summary>
-    public static byte[] ModelList(string model, long created) => Write(writer =>
-    {
-        writer.WriteString("object", "list");
-        writer.WriteStartArray("data");
-        writer.WriteStartObject();
-        writer.WriteString("id", model);
-        writer.WriteString("object", "model");
-        writer.WriteNumber("created", created);
-        writer.WriteString("owned_by", "fake-llm-server");
-        writer.WriteEndObject();
-        writer.WriteEndArray();
     });
 
     /// <summary>An OpenAI error body: <c>{"error":{"message":…,"type":…,"param":…,"code":…}}</c>.</summary>

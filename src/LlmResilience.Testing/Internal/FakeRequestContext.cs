@@ -30,6 +30,10 @@ internal sealed class FakeRequestContext(
     public CompletionIdentity NewIdentity() =>
         new(Ids.NewCompletionId(), Options.TimeProvider.GetUtcNow().ToUnixTimeSeconds(), Options.Model);
 
+    /// <summary>Whether the request is <c>GET …/models</c>, the list of models (which health checks call: it costs no tokens).</summary>
+    public bool IsModelList => HttpMethods.IsGet(HttpContext.Request.Method)
+        && (HttpContext.Request.Path.Value?.EndsWith("/models", StringComparison.Ordinal) ?? false);
+
     public TokenUsage UsageFor(string content) => new(Request.PromptTokens, ContentPieces.CountWords(content));
 
     /// <summary>Waits on real time (the peer is a real socket), cancelled with the request.</summary>

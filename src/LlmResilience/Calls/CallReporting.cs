@@ -10,6 +10,7 @@ internal static class CallReporting
 {
     public static void Complete(LlmCall call, ILogger logger, LlmMetrics metrics)
     {
+        call.Telemetry?.End(call); // telemetry: the call's span and metrics end with its verdict
         if (!call.TryComplete() || call.Failure is not { } failure)
         {
             return;

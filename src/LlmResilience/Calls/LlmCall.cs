@@ -55,6 +55,9 @@ internal sealed class LlmCall : IDisposable
     /// <summary>The typed request, when the typed client made the call: an endpoint that serves another model gets a body for that model.</summary>
     public ChatCompletionRequest? ChatRequest { get; init; }
 
+    /// <summary>One attempt only, whatever MaxRetryAttempts says: a health probe reports what is, without retrying it away.</summary>
+    public bool SingleAttempt { get; init; }
+
     /// <summary>Whether the typed client asked for a stream.</summary>
     public bool Stream { get; init; }
 
@@ -154,6 +157,9 @@ internal sealed class LlmCall : IDisposable
     }
 
     private CallStopReason _stopReason;
+
+    /// <summary>The call's Activity and metrics, when something listens (<see langword="null"/> otherwise); ended with the call.</summary>
+    public CallTelemetry? Telemetry { get; set; }
 
     /// <summary>The exception the call failed with, once it has.</summary>
     public LlmException? Failure { get; private set; }
@@ -267,6 +273,7 @@ internal sealed class LlmCall : IDisposable
 
     public void Dispose()
     {
+        Telemetry?.End(this);
         EndDeadline();
         lock (_attempts)
         {

@@ -31,6 +31,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     private readonly ILogger _logger;
     private readonly LlmMetrics _metrics;
     private readonly IEndpointSelector _selector;
+    private readonly bool _recordContent;
 
     internal ChatCompletionsClient(HttpClient httpClient, LlmClientOptions options, string? name, ClientServices services, IDisposable? owned,
         IEndpointSelector? selector = null)
@@ -51,10 +52,11 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         }
 
         _resilience = options.Resilience;
+        _recordContent = options.RecordMessageContent;
         _time = services.Time;
         _logger = services.Logger;
         _metrics = services.Metrics;
-        _selector = selector ?? EndpointTargets.ForClient(options, services.EndpointStates, services.Time, services.Logger);
+        _selector = selector ?? EndpointTargets.ForClient(options, services.EndpointStates, services.Time, services.Logger, services.Metrics);
     }
 
     /// <summary>Gets the API base the client calls, for <c>ChatClientMetadata</c>.</summary>
@@ -78,6 +80,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             ApiKey = options.ApiKey,
             Model = options.Model,
             AllowInsecureHttp = options.AllowInsecureHttp,
+            RecordMessageContent = options.RecordMessageContent,
             Endpoints = options.Endpoints is null ? null! : [.. options.Endpoints.Select(static e => e?.Copy()!)],
             Resilience = new LlmResilienceOptions(),
         };
@@ -182,6 +185,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             call.LastAttempt?.Endpoint.State?.Pacer?.Correct(charged, usage.TotalTokens);
         }
 
+        call.Telemetry?.OnCompletion(completion); // telemetry: response id, model, finish reasons, usage
         return completion;
     }
 
@@ -279,6 +283,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
                     call.ChargedTokens = null;
                 }
 
+                call.Telemetry?.OnChunk(call, chunk); // telemetry: time to first chunk, response id, model, finish reasons, usage
                 var choices = chunk.Choices;
                 for (var i = 0; i < choices.Count; i++)
                 {
@@ -308,8 +313,9 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     /// <summary>The address the answer came from (the last attempt's), for messages.</summary>
     private string Where(LlmCall call) => Endpoints.Describe(call.LastAttempt?.RequestUri ?? _endpoint);
 
-    private LlmCall NewCall(ChatCompletionRequest wire, bool stream) =>
-        new(_name, _time, _resilience.TotalTimeout, ownedByPipeline: false)
+    private LlmCall NewCall(ChatCompletionRequest wire, bool stream)
+    {
+        var call = new LlmCall(_name, _time, _resilience.TotalTimeout, ownedByPipeline: false)
         {
             ChatRequest = wire,
             Stream = stream,
@@ -317,6 +323,11 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             Selector = _selector,
             Secret = _apiKey,
         };
+        // Telemetry: the call's Activity starts here, before the pipeline sends, and stays current in the caller's method
+        // (this one is synchronous), so the attempts' HTTP spans nest under it; it ends when the call is disposed.
+        call.Telemetry = CallTelemetry.StartForClient(call, _metrics, wire, _endpoint, _recordContent);
+        return call;
+    }
 
     private HttpRequestMessage CreateMessage(LlmCall call, ChatCompletionRequest wire, bool stream)
     {

@@ -47,6 +47,15 @@ public sealed class LlmClientOptions
     /// </summary>
     public IList<LlmEndpoint> Endpoints { get; set; } = new List<LlmEndpoint>();
 
+    /// <summary>
+    /// Records the prompt and the answer on the call's span, as the gen_ai conventions' opt-in attributes
+    /// <c>gen_ai.input.messages</c> and <c>gen_ai.output.messages</c> (JSON), when an OpenTelemetry listener samples the
+    /// span. The text may be personal or confidential: turn it on where your trace store may hold it (development, a
+    /// debugging session). The API key and headers are never recorded.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>: no prompt or answer text in telemetry.</value>
+    public bool RecordMessageContent { get; set; }
+
     /// <summary>The timeouts, retries and connection settings of the pipeline under the client.</summary>
     public LlmResilienceOptions Resilience { get; set; } = new();
 

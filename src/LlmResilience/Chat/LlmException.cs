@@ -46,6 +46,9 @@ public sealed class LlmException : HttpRequestException
     /// <summary>For <see cref="LlmFailureKind.StreamInterrupted"/>: the text the stream delivered before it broke.</summary>
     public string? PartialContent { get; init; }
 
+    /// <summary>For telemetry: how a stream stalled (<c>first_event</c>, <c>idle</c>) when this failure is a stall.</summary>
+    internal string? Stall { get; init; }
+
     /// <summary>Whether retrying the same call later may succeed (false for quota, authorization and bad-request failures).</summary>
     public bool IsTransient => Kind is LlmFailureKind.ConnectFailure or LlmFailureKind.ResetBeforeHeaders or LlmFailureKind.Timeout
         or LlmFailureKind.StreamInterrupted or LlmFailureKind.RateLimited or LlmFailureKind.ServerError or LlmFailureKind.ProxyUpstreamFailure

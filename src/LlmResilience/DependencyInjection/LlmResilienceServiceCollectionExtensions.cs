@@ -62,7 +62,7 @@ public static class LlmResilienceServiceCollectionExtensions
         options.PostConfigure(static o => o.ApplyDefaults()).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LlmClientOptions>, LlmClientOptionsValidator>());
 
-        var httpClientName = name.Length == 0 ? HttpClientNamePrefix : $"{HttpClientNamePrefix}.{name}";
+        var httpClientName = HttpClientNameOf(name);
         var builder = services.AddHttpClient(httpClientName)
             .AddLlmPipeline(sp => sp.GetRequiredService<IOptionsMonitor<LlmClientOptions>>().Get(name).Resilience, name);
 
@@ -81,6 +81,9 @@ public static class LlmResilienceServiceCollectionExtensions
 
         return builder;
     }
+
+    /// <summary>The IHttpClientFactory name of the typed client <paramref name="name"/>'s HttpClient (its pipeline and connections).</summary>
+    internal static string HttpClientNameOf(string name) => name.Length == 0 ? HttpClientNamePrefix : $"{HttpClientNamePrefix}.{name}";
 
     private static ChatCompletionsClient CreateClient(IServiceProvider services, string name, string httpClientName)
     {

@@ -64,7 +64,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         _random = _options.Randomizer ?? Random.Shared.NextDouble;
         endpointStates ??= new InMemoryEndpointStateStore();
         _requestSelector = new RequestAddressSelector(endpointStates);
-        _endpoints = EndpointTargets.ForHandler(_options, endpointStates, time, logger);
+        _endpoints = EndpointTargets.ForHandler(_options, endpointStates, time, logger, _metrics);
         _retryBudget = _options.RetryBudget.Enabled && _options.MaxRetryAttempts > 0 ? new RetryBudget(_options.RetryBudget, time) : null;
         _attemptTimedOut = new AttemptFailure(LlmFailureKind.Timeout, true, $"no response within AttemptTimeout ({_options.AttemptTimeout})");
 
@@ -135,6 +135,12 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         }
 
         _retryBudget?.RecordCall();
+        if (call.OwnedByPipeline)
+        {
+            // Telemetry: a call under another client gets its Activity here, current while the pipeline sends.
+            call.Telemetry ??= CallTelemetry.StartForHandler(call, _metrics, request, bodyBuffered: _options.MaxRetryAttempts > 0 || _endpoints is not null);
+        }
+
         Outcome<HttpResponseMessage> outcome;
         var context = ResilienceContextPool.Shared.Get(call.StartDeadline(cancellationToken));
         context.Properties.Set(CallKey, call);
@@ -152,6 +158,11 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
         if (outcome.Exception is { } exception)
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                CallTelemetry.EndIfOwned(call); // telemetry
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             if (deadlineExpired)
             {
@@ -179,6 +190,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             CallReporting.Complete(call, _logger, _metrics);
         }
 
+        CallTelemetry.EndIfOwned(call); // telemetry
         return response;
     }
 
@@ -238,6 +250,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                     Log.WaitingForEndpoint(_logger, CallReporting.ClientName(call), selector.DescribeAvailability(), (long)delay.TotalMilliseconds);
                 }
 
+                call.Telemetry?.OnEndpointWait(delay, selector.DescribeAvailability()); // telemetry
                 await Task.Delay(delay, _time, context.CancellationToken).ConfigureAwait(false);
                 refused = null;
                 continue;
@@ -472,7 +485,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         }
 
         var attempt = context.Properties.GetValue(AttemptKey, null!);
-        var isLast = attemptNumber >= _options.MaxRetryAttempts;
+        var isLast = attemptNumber >= _options.MaxRetryAttempts || call.SingleAttempt; // SingleAttempt: a health probe
         var selector = call.Selector ?? _requestSelector;
         var decision = selector.Routes ? DecideRouted(call, attempt, selector, isLast) : Decide(call, attempt, isLast);
         if (decision.Retry && _retryBudget is not null && !_retryBudget.TryTakeRetry())
@@ -595,9 +608,10 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         var attempt = context.Properties.GetValue(AttemptKey, null!);
         var failure = attempt.Failure!;
         _metrics.RecordRetry(failure, attempt.RequestUri, attempt.Endpoint.Name);
+        var call = context.Properties.GetValue(CallKey, null!);
+        call.Telemetry?.OnRetry(attempt, delay, call.NextEndpoint); // telemetry: an event per retry, failover and wait
         if (_logger.IsEnabled(LogLevel.Warning))
         {
-            var call = context.Properties.GetValue(CallKey, null!);
             if (attempt.Decision is { Source: RetryDelaySource.Failover } && call.NextEndpoint is { } next)
             {
                 Log.FailingOver(_logger, CallReporting.ClientName(call), attempt.Number, attempt.Endpoint.Name, failure.Reason, next.Name);

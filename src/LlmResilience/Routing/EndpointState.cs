@@ -101,7 +101,7 @@ internal sealed class EndpointState
     public void AttemptEnded() => Interlocked.Decrement(ref _inFlight);
 
     /// <summary>Sets up the endpoint's breaker the first time a router needs it (later routers of the same endpoint share it).</summary>
-    public void EnsureBreaker(LlmCircuitBreakerOptions options, TimeProvider time, ILogger logger, string endpointName)
+    public void EnsureBreaker(LlmCircuitBreakerOptions options, TimeProvider time, ILogger logger, string endpointName, LlmMetrics? metrics = null)
     {
         lock (_lock)
         {
@@ -130,6 +130,12 @@ internal sealed class EndpointState
                         }
 
                         Log.BreakerOpened(logger, endpointName, (long)args.BreakDuration.TotalMilliseconds);
+                        metrics?.RecordBreakerTransition(endpointName, "open");
+                        return default;
+                    },
+                    OnHalfOpened = _ =>
+                    {
+                        metrics?.RecordBreakerTransition(endpointName, "half_open");
                         return default;
                     },
                     OnClosed = _ =>
@@ -140,6 +146,7 @@ internal sealed class EndpointState
                         }
 
                         Log.BreakerClosed(logger, endpointName);
+                        metrics?.RecordBreakerTransition(endpointName, "closed");
                         return default;
                     },
                 })

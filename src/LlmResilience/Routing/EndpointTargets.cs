@@ -41,7 +41,7 @@ internal static class EndpointTargets
     };
 
     /// <summary>The typed client's selector: its endpoints, or one made of its base address (whose key the client's requests carry themselves).</summary>
-    public static IEndpointSelector ForClient(LlmClientOptions options, IEndpointStateStore store, TimeProvider time, ILogger logger)
+    public static IEndpointSelector ForClient(LlmClientOptions options, IEndpointStateStore store, TimeProvider time, ILogger logger, LlmMetrics? metrics = null)
     {
         if (options.Endpoints is not { Count: > 0 } endpoints)
         {
@@ -49,15 +49,15 @@ internal static class EndpointTargets
             return new SingleEndpointSelector(new EndpointTarget(name) { StateKey = name, State = store.Get(name) }, store);
         }
 
-        return Build(endpoints, e => EffectiveKey(e, options), options.Resilience, store, time, logger);
+        return Build(endpoints, e => EffectiveKey(e, options), options.Resilience, store, time, logger, metrics);
     }
 
     /// <summary>The handler's selector when <see cref="LlmResilienceOptions.Endpoints"/> lists endpoints; <see langword="null"/> otherwise.</summary>
-    public static IEndpointSelector? ForHandler(LlmResilienceOptions options, IEndpointStateStore store, TimeProvider time, ILogger logger) =>
-        options.Endpoints is { Count: > 0 } endpoints ? Build(endpoints, static e => string.IsNullOrEmpty(e.ApiKey) ? null : e.ApiKey, options, store, time, logger) : null;
+    public static IEndpointSelector? ForHandler(LlmResilienceOptions options, IEndpointStateStore store, TimeProvider time, ILogger logger, LlmMetrics? metrics = null) =>
+        options.Endpoints is { Count: > 0 } endpoints ? Build(endpoints, static e => string.IsNullOrEmpty(e.ApiKey) ? null : e.ApiKey, options, store, time, logger, metrics) : null;
 
     private static IEndpointSelector Build(IList<LlmEndpoint> endpoints, Func<LlmEndpoint, string?> keyOf, LlmResilienceOptions options, IEndpointStateStore store,
-        TimeProvider time, ILogger logger)
+        TimeProvider time, ILogger logger, LlmMetrics? metrics)
     {
         var routed = endpoints.Count > 1;
         var targets = new List<EndpointTarget>(endpoints.Count);
@@ -70,7 +70,7 @@ internal static class EndpointTargets
             var state = store.Get(stateKey);
             if (routed)
             {
-                state.EnsureBreaker(options.CircuitBreaker, time, logger, endpoint.Name);
+                state.EnsureBreaker(options.CircuitBreaker, time, logger, endpoint.Name, metrics);
             }
 
             state.ConfigurePacing(endpoint.RequestsPerMinute, endpoint.TokensPerMinute, time);

@@ -5,6 +5,37 @@ namespace LlmResilience.Testing.Tests;
 public sealed class OkBehaviorTests
 {
     [Fact]
+    public async Task Ok_GetModels_ReturnsTheModelListAndIsRecorded()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        using var client = RawClient.Create();
+
+        using var response = await client.GetAsync(new Uri(server.BaseAddress, "models"));
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.StartsWith("req_", RawClient.Header(response, "x-request-id"), StringComparison.Ordinal);
+        Assert.Equal("list", json.RootElement.GetProperty("object").GetString());
+        var model = Assert.Single(json.RootElement.GetProperty("data").EnumerateArray());
+        Assert.Equal(("fake-model", "model"), (model.GetProperty("id").GetString(), model.GetProperty("object").GetString()));
+        var recorded = Assert.Single(server.Requests);
+        Assert.Equal(("GET", "/v1/models"), (recorded.Method, recorded.Path));
+    }
+
+    [Fact]
+    public async Task EnqueuedFault_GetModels_TheFaultAnswers()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.Unauthorized());
+        using var client = RawClient.Create();
+
+        using var first = await client.GetAsync(new Uri(server.BaseAddress, "models"));
+        using var second = await client.GetAsync(new Uri(server.BaseAddress, "models"));
+
+        Assert.Equal((401, 200), ((int)first.StatusCode, (int)second.StatusCode));
+    }
+
+    [Fact]
     public async Task Ok_NonStreamingRequest_ReturnsChatCompletionJsonAsTheApiSendsIt()
     {
         await using var server = await FakeLlmServer.StartAsync();

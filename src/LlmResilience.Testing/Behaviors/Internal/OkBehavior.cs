@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace LlmResilience.Testing;
 
 /// <summary>
@@ -10,7 +8,7 @@ internal sealed class OkBehavior(string? content) : FakeBehavior("Ok", content i
 {
     internal override Task ExecuteAsync(FakeRequestContext context)
     {
-        if (IsModelList(context.HttpContext.Request))
+        if (context.IsModelList)
         {
             var list = ChatCompletionJson.ModelList(context.Options.Model, context.Options.TimeProvider.GetUtcNow().ToUnixTimeSeconds());
             return context.WriteResponseAsync(new CannedResponse(200, FakeLlmServerConstants.JsonContentType, list));
@@ -25,7 +23,4 @@ internal sealed class OkBehavior(string? content) : FakeBehavior("Ok", content i
         var body = ChatCompletionJson.Completion(context.NewIdentity(), text, context.UsageFor(text));
         return context.WriteResponseAsync(new CannedResponse(200, FakeLlmServerConstants.JsonContentType, body));
     }
-
-    private static bool IsModelList(HttpRequest request) =>
-        HttpMethods.IsGet(request.Method) && request.Path.Value is { } path && path.TrimEnd('/').EndsWith("/models", StringComparison.Ordinal);
 }

@@ -51,7 +51,7 @@ internal static class FirstEventReader
                 {
                     throw new LlmException(LlmFailureKind.Timeout,
                         $"The stream from {Endpoints.Describe(endpoint)} sent no data event within FirstTokenTimeout ({options.FirstTokenTimeout}); keep-alive comments do not count.",
-                        statusCode: HttpStatusCode.OK);
+                        statusCode: HttpStatusCode.OK) { Stall = StreamStalls.FirstEvent };
                 }
 
                 if (read == 0)

@@ -184,5 +184,5 @@ internal sealed class GuardedResponseStream : Stream
         ? new LlmException(LlmFailureKind.StreamInterrupted,
             $"The stream from {Endpoints.Describe(_endpoint)} was still running when TotalTimeout ({_totalTimeout}) expired. Raise LlmResilienceOptions.TotalTimeout for long generations, or ask for fewer tokens.")
         : new LlmException(LlmFailureKind.StreamInterrupted,
-            $"The stream from {Endpoints.Describe(_endpoint)} sent no data for StreamIdleTimeout ({_idleTimeout}); keep-alive comments do not count. The server or a proxy stalled: retry the call, or raise LlmResilienceOptions.StreamIdleTimeout if the model pauses that long.");
+            $"The stream from {Endpoints.Describe(_endpoint)} sent no data for StreamIdleTimeout ({_idleTimeout}); keep-alive comments do not count. The server or a proxy stalled: retry the call, or raise LlmResilienceOptions.StreamIdleTimeout if the model pauses that long.") { Stall = StreamStalls.Idle };
 }
