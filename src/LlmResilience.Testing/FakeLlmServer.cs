@@ -223,8 +223,8 @@ public sealed class FakeLlmServer : IAsyncDisposable
             kestrel.Limits.MinRequestBodyDataRate = null;
             kestrel.Limits.MinResponseDataRate = null;
 
-            // IPAddress.Loopback and port 0: never all interfaces, never a fixed port; the port is read back after start.
-            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            // IPAddress.Loopback only, never all interfaces; port 0 (the default) takes a free one, read back after start.
+            kestrel.Listen(IPAddress.Loopback, _options.Port, listen =>
             {
                 // The tracker runs first, on the raw TCP connection: it counts and resets sockets, TLS or not.
                 listen.Use(_connections.Middleware);
@@ -249,7 +249,16 @@ public sealed class FakeLlmServer : IAsyncDisposable
         var app = builder.Build();
         app.Run(HandleAsync);
         _app = app;
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (_options.Port != 0)
+        {
+            throw new IOException(
+                $"FakeLlmServer could not listen on 127.0.0.1:{_options.Port.ToString(CultureInfo.InvariantCulture)} ({ex.Message}). Stop what uses that port, choose another FakeLlmServerOptions.Port, or set it to 0 for a free port.",
+                ex);
+        }
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
         Port = new Uri(addresses.Addresses.Single()).Port;
@@ -287,7 +296,7 @@ public sealed class FakeLlmServer : IAsyncDisposable
             }
 
             var request = ChatRequestInfo.Parse(body);
-            var behavior = Admit(http, request, body, receivedAt, timestamp);
+            var (recorded, behavior) = Admit(http, request, body, receivedAt, timestamp);
             try
             {
                 await behavior.ExecuteAsync(new FakeRequestContext(http, request, _options, connection, timestamp, cancellation.Token)).ConfigureAwait(false);
@@ -295,6 +304,12 @@ public sealed class FakeLlmServer : IAsyncDisposable
             catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException)
             {
                 // The client went away, or the server is stopping, while the behavior was answering.
+            }
+
+            // RequestAborted also fires when a fault behavior ended the connection itself: SocketTermination marks those.
+            if (http.RequestAborted.IsCancellationRequested && !_stopping.IsCancellationRequested && !SocketTermination.EndedByServer(http))
+            {
+                recorded.MarkClientAborted();
             }
 
             if (_stopping.IsCancellationRequested)
@@ -323,19 +338,18 @@ public sealed class FakeLlmServer : IAsyncDisposable
     }
 
     /// <summary>Chooses the behavior (a 401 when the API key is required and wrong) and records the request.</summary>
-    private FakeBehavior Admit(HttpContext http, ChatRequestInfo request, string body, DateTimeOffset receivedAt, long timestamp)
+    private (RecordedRequest Request, FakeBehavior Behavior) Admit(HttpContext http, ChatRequestInfo request, string body, DateTimeOffset receivedAt, long timestamp)
     {
         var rejection = _options.RequireApiKey && !string.Equals(FakeBehavior.BearerToken(http.Request), _options.ApiKey, StringComparison.Ordinal)
             ? FakeBehavior.Unauthorized()
             : null;
         var (headers, bearerToken, apiKeyValue) = RecordedHeaders.Copy(http.Request.Headers);
         var path = http.Request.PathBase.Add(http.Request.Path).Value ?? "/";
-        var (_, behavior) = _journal.Admit(rejection, (index, chosen) => new RecordedRequest(
+        return _journal.Admit(rejection, (index, chosen) => new RecordedRequest(
             index, receivedAt, timestamp, http.Connection.Id, http.Request.Method, path, headers, bearerToken, apiKeyValue, body, request.IsStreaming, chosen.Name)
         {
             Protocol = http.Request.Protocol,
         });
-        return behavior;
     }
 
     /// <summary>Replaces the console lifetime, which would hook Ctrl+C and SIGTERM for every server a test process starts.</summary>
