@@ -28,6 +28,13 @@ public sealed class FakeLlmServerOptions
     public string DefaultContent { get; set; } = "Hello from FakeLlmServer.";
 
     /// <summary>
+    /// Gets or sets the pause before each content delta (and before the finish chunk) of a streamed
+    /// <see cref="FakeBehavior.Ok"/> answer, so that a development server types like a model instead of answering at once.
+    /// </summary>
+    /// <value>The default value is <see cref="TimeSpan.Zero"/> (no pause).</value>
+    public TimeSpan StreamInterval { get; set; }
+
+    /// <summary>
     /// Gets or sets a value indicating whether a request must carry <c>Authorization: Bearer {ApiKey}</c>. A request without it
     /// is answered 401 with OpenAI's <c>invalid_api_key</c> error and does not consume a scripted behavior.
     /// </summary>
@@ -96,6 +103,11 @@ public sealed class FakeLlmServerOptions
             throw new ArgumentOutOfRangeException(nameof(Port), Port, $"{nameof(Port)} must be between 0 (a free port) and {IPEndPoint.MaxPort}.");
         }
 
+        if (StreamInterval < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(StreamInterval), StreamInterval, $"{nameof(StreamInterval)} must not be negative; TimeSpan.Zero streams without pauses.");
+        }
+
         ArgumentException.ThrowIfNullOrWhiteSpace(Model, nameof(Model));
         ArgumentNullException.ThrowIfNull(DefaultContent, nameof(DefaultContent));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
@@ -109,6 +121,7 @@ public sealed class FakeLlmServerOptions
         return new FakeLlmServerOptions
         {
             Port = Port,
+            StreamInterval = StreamInterval,
             Model = Model,
             DefaultContent = DefaultContent,
             RequireApiKey = RequireApiKey,

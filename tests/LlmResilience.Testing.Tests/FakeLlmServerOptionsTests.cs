@@ -20,6 +20,30 @@ public sealed class FakeLlmServerOptionsTests
         Assert.Null(options.Certificate);
         Assert.Null(options.Protocols);
         Assert.Equal(0, options.Port);
+        Assert.Equal(TimeSpan.Zero, options.StreamInterval);
+    }
+
+    [Fact]
+    public async Task StreamInterval_Set_PacesTheStreamedOkAnswer()
+    {
+        await using var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { DefaultContent = "one two three", StreamInterval = TimeSpan.FromMilliseconds(50) });
+        using var client = RawClient.Create();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        using var response = await RawClient.PostAsync(client, server, RawClient.StreamBody);
+        var body = await response.Content.ReadAsStringAsync();
+
+        // Three deltas and the finish chunk, each after a 50 ms pause.
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(190), $"The stream took only {started.ElapsedMilliseconds} ms.");
+        Assert.Contains("[DONE]", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StreamInterval_Negative_Throws()
+    {
+        var exception = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => FakeLlmServer.StartAsync(new FakeLlmServerOptions { StreamInterval = TimeSpan.FromMilliseconds(-1) }));
+
+        Assert.Equal("StreamInterval", exception.ParamName);
     }
 
     [Fact]
