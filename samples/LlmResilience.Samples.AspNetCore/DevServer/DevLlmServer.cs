@@ -1,0 +1,83 @@
+using LlmResilience.Testing;
+
+namespace LlmResilience.Samples.AspNetCore.DevServer;
+
+/// <summary>
+/// FakeLlmServer as the sample's LLM when no API key is configured: every <see cref="LlmClientOptions"/> is pointed at it.
+/// </summary>
+/// <remarks>
+/// It starts after the app is built, not before: a host built earlier in Program would be the one that
+/// WebApplicationFactory picks up in tests. Options are resolved (and validated) only when the app starts, by then the
+/// server's address is known, even on a free port.
+/// </remarks>
+internal sealed class DevLlmServer(FakeLlmServerSettings settings) : IAsyncDisposable
+{
+    /// <summary>The attempts one call makes with the sample's <c>Llm:Resilience:MaxRetryAttempts</c> (2) plus the first.</summary>
+    public const int AttemptsPerCall = 3;
+
+    internal const string Answer =
+        "LlmResilience retried this answer for you: the fake server reset the first connection and rate limited the second, " +
+        "and the pipeline waited as the server asked before trying again. Each word you see arrives as its own server-sent " +
+        "event, relayed from the model to your browser as it is written. Close the page while an answer streams and the " +
+        "call to the model is cancelled at once, so nobody pays for tokens that nobody reads.";
+
+    private FakeLlmServer? _server;
+
+    /// <summary>Gets the running server.</summary>
+    public FakeLlmServer Server => _server ?? throw new InvalidOperationException("The development LLM server has not started: call StartAsync once the app is built.");
+
+    /// <summary>
+    /// Registers the server when <see cref="FakeLlmServerSettings.Mode"/> asks for it (by default: when neither
+    /// <c>Llm:ApiKey</c> nor <c>OPENAI_API_KEY</c> is set); returns it, or null when the configured endpoint is called.
+    /// </summary>
+    public static DevLlmServer? AddIfConfigured(WebApplicationBuilder builder)
+    {
+        var settings = builder.Configuration.GetSection("FakeLlmServer").Get<FakeLlmServerSettings>() ?? new FakeLlmServerSettings();
+        var hasKey = !string.IsNullOrEmpty(builder.Configuration["Llm:ApiKey"])
+            || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+        if (settings.Mode == FakeLlmServerMode.Never || (settings.Mode == FakeLlmServerMode.WhenNoApiKey && hasKey))
+        {
+            return null;
+        }
+
+        var dev = new DevLlmServer(settings);
+        builder.Services.AddSingleton(dev);
+        builder.Services.AddSingleton(_ => dev.Server);
+        builder.Services.AddHostedService<Lifetime>();
+        builder.Services.PostConfigureAll<LlmClientOptions>(options =>
+        {
+            options.BaseAddress = dev.Server.BaseAddress;
+            options.ApiKey = null;
+        });
+        return dev;
+    }
+
+    /// <summary>Starts the server, with the first answer's faults when <see cref="FakeLlmServerSettings.InjectFaults"/> is set.</summary>
+    public async Task StartAsync()
+    {
+        _server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions
+        {
+            Port = settings.Port,
+            StreamInterval = settings.StreamInterval,
+            DefaultContent = Answer,
+        });
+        if (settings.InjectFaults)
+        {
+            // Both are retried: the first answer arrives a little late, and the log shows why.
+            _server.Enqueue(
+                FakeBehavior.ResetBeforeHeaders(),
+                FakeBehavior.RateLimited(new Dictionary<string, string> { ["retry-after-ms"] = "500" }));
+        }
+    }
+
+    /// <summary>Stops the server.</summary>
+    public ValueTask DisposeAsync() => _server?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    /// <summary>Stops the server with the application.</summary>
+    private sealed class Lifetime(DevLlmServer dev) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => dev.DisposeAsync().AsTask();
+    }
+}
