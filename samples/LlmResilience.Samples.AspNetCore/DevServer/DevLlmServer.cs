@@ -16,10 +16,11 @@ internal sealed class DevLlmServer(FakeLlmServerSettings settings) : IAsyncDispo
     public const int AttemptsPerCall = 3;
 
     internal const string Answer =
-        "LlmResilience retried this answer for you: the fake server reset the first connection and rate limited the second, " +
-        "and the pipeline waited as the server asked before trying again. Each word you see arrives as its own server-sent " +
-        "event, relayed from the model to your browser as it is written. Close the page while an answer streams and the " +
-        "call to the model is cancelled at once, so nobody pays for tokens that nobody reads.";
+        "This answer comes from FakeLlmServer, the sample's development server, through the LlmResilience pipeline: " +
+        "when a connection reset or a rate limit comes first, as it does for the first answer, the pipeline retries " +
+        "and you only wait a little longer. Each word arrives as its own server-sent event, relayed to your browser as " +
+        "it is written. Close the page while an answer streams and the call to the model is cancelled at once, so " +
+        "nobody pays for tokens that nobody reads.";
 
     private FakeLlmServer? _server;
 
