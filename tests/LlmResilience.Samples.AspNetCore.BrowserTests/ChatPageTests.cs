@@ -83,10 +83,7 @@ public sealed class ChatPageTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var page = await OpenAsync();
 
-        await page.SelectOptionAsync("#fault", "rate-limited");
-        await SendAsync(page, "Hello?");
-        var error = page.Locator(".error");
-        await Assertions.Expect(error).ToBeVisibleAsync(new() { Timeout = 15_000 });
+        var error = await SendWithFaultAsync(page, "rate-limited");
 
         await ScreenshotAsync(page, "chat-rate-limited");
         Assert.Equal("RateLimited", await error.GetAttributeAsync("data-kind"));
@@ -100,10 +97,7 @@ public sealed class ChatPageTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var page = await OpenAsync();
 
-        await page.SelectOptionAsync("#fault", "stream-breaks");
-        await SendAsync(page, "Hello?");
-        var error = page.Locator(".error");
-        await Assertions.Expect(error).ToBeVisibleAsync(new() { Timeout = 15_000 });
+        var error = await SendWithFaultAsync(page, "stream-breaks");
 
         await ScreenshotAsync(page, "chat-stream-broke");
         Assert.Equal("StreamInterrupted", await error.GetAttributeAsync("data-kind"));
@@ -143,6 +137,16 @@ public sealed class ChatPageTests(ITestOutputHelper output) : IAsyncLifetime
     {
         await page.FillAsync("#message", message);
         await page.ClickAsync("#send");
+    }
+
+    /// <summary>Picks a fault in the page's development menu, sends a message, and waits for the error box.</summary>
+    private static async Task<ILocator> SendWithFaultAsync(IPage page, string fault)
+    {
+        await page.SelectOptionAsync("#fault", fault);
+        await SendAsync(page, "Hello?");
+        var error = page.Locator(".error");
+        await Assertions.Expect(error).ToBeVisibleAsync(new() { Timeout = 15_000 });
+        return error;
     }
 
     private async Task ScreenshotAsync(IPage page, string name)
