@@ -102,7 +102,16 @@ public sealed class FakeLlmServer : IAsyncDisposable
         var server = new FakeLlmServer((options ?? new FakeLlmServerOptions()).Snapshot());
         try
         {
-            await server.StartCoreAsync(cancellationToken).ConfigureAwait(false);
+            // The host is built on a clean execution context. WebApplicationFactory takes every host built on its app's
+            // entry-point flow (an AsyncLocal filter on the "Microsoft.Extensions.Hosting" diagnostic events) for the app's
+            // own and swaps in its TestServer: a FakeLlmServer started from an app's Program would lose its socket.
+            Task start;
+            using (ExecutionContext.SuppressFlow())
+            {
+                start = Task.Run(() => server.StartCoreAsync(cancellationToken), cancellationToken);
+            }
+
+            await start.ConfigureAwait(false);
             return server;
         }
         catch

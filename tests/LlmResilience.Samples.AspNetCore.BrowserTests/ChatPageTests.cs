@@ -10,41 +10,9 @@ namespace LlmResilience.Samples.AspNetCore.BrowserTests;
 /// The sample's chat page in headless chromium, against the sample on Kestrel and its FakeLlmServer: what a visitor sees.
 /// Screenshots land in artifacts/browser-tests/ at the repository root.
 /// </summary>
-public sealed class ChatPageTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class ChatPageTests(SampleInBrowser sample, ITestOutputHelper output) : IClassFixture<SampleInBrowser>
 {
-    private readonly SampleApp _app = new SampleApp().With("FakeLlmServer:StreamInterval", "00:00:00.040");
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-    private Uri _address = null!;
-
-    public async Task InitializeAsync()
-    {
-        if (!Chromium.IsInstalled)
-        {
-            return; // skipped, or failing in the test with the install hint
-        }
-
-        _address = _app.StartOnKestrel();
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium.ExecutablePath,
-            Headless = true,
-            // The machine has no network beyond loopback: keep chromium from trying to reach Google's services.
-            Args = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        await _app.DisposeAsync();
-    }
+    private SampleApp App => sample.App;
 
     [BrowserFact]
     public async Task Send_Message_TokensAppearOneByOneUntilTheAnswerIsDone()
@@ -109,7 +77,7 @@ public sealed class ChatPageTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task ClosePage_MidStream_CancelsTheUpstreamRequest()
     {
         var page = await OpenAsync();
-        var before = _app.Llm.Requests.Count;
+        var before = App.Llm.Requests.Count;
 
         await SendAsync(page, "Tell me a long story.");
         await Assertions.Expect(page.Locator(".message.assistant")).ToHaveAttributeAsync("data-state", "streaming", new() { Timeout = 15_000 });
@@ -117,7 +85,7 @@ public sealed class ChatPageTests(ITestOutputHelper output) : IAsyncLifetime
         await page.CloseAsync();
         var closed = Stopwatch.StartNew();
 
-        var upstream = await _app.Llm.WaitForRequestAsync(before + 1, TimeSpan.FromSeconds(5));
+        var upstream = await App.Llm.WaitForRequestAsync(before + 1, TimeSpan.FromSeconds(5));
         Assert.True(await Eventually.TrueAsync(() => upstream.ClientAborted, TimeSpan.FromSeconds(5)), "The fake server did not see the upstream request cancelled.");
         output.WriteLine($"Upstream cancelled {closed.ElapsedMilliseconds} ms after the page closed.");
         // The answer takes about 3 s at 40 ms a token: a cancellation seen well before that is the browser's, not the end.
@@ -127,8 +95,8 @@ public sealed class ChatPageTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task<IPage> OpenAsync()
     {
         Assert.True(Chromium.IsInstalled, Chromium.MissingMessage);
-        var page = await _browser!.NewPageAsync();
-        await page.GotoAsync(_address.ToString());
+        var page = await sample.Browser!.NewPageAsync(); // a fresh context per page: no state shared between tests
+        await page.GotoAsync(sample.Address.ToString());
         await Assertions.Expect(page.Locator("#dev")).ToBeVisibleAsync(); // the fault menu has loaded
         return page;
     }

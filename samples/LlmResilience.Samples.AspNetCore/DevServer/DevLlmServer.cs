@@ -6,9 +6,8 @@ namespace LlmResilience.Samples.AspNetCore.DevServer;
 /// FakeLlmServer as the sample's LLM when no API key is configured: every <see cref="LlmClientOptions"/> is pointed at it.
 /// </summary>
 /// <remarks>
-/// It starts after the app is built, not before: a host built earlier in Program would be the one that
-/// WebApplicationFactory picks up in tests. Options are resolved (and validated) only when the app starts, by then the
-/// server's address is known, even on a free port.
+/// It starts once the app is built, before it runs: options are resolved (and validated) only when the app starts, and by
+/// then the server's address is known, even on a free port (as in the tests).
 /// </remarks>
 internal sealed class DevLlmServer(FakeLlmServerSettings settings) : IAsyncDisposable
 {
