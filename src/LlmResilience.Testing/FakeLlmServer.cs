@@ -106,7 +106,16 @@ public sealed class FakeLlmServer : IAsyncDisposable
         var server = new FakeLlmServer((options ?? new FakeLlmServerOptions()).Snapshot());
         try
         {
-            await server.StartCoreAsync(cancellationToken).ConfigureAwait(false);
+            // The host is built on a clean execution context. WebApplicationFactory takes every host built on its app's
+            // entry-point flow (an AsyncLocal filter on the "Microsoft.Extensions.Hosting" diagnostic events) for the app's
+            // own and swaps in its TestServer: a FakeLlmServer started from an app's Program would lose its socket.
+            Task start;
+            using (ExecutionContext.SuppressFlow())
+            {
+                start = Task.Run(() => server.StartCoreAsync(cancellationToken), cancellationToken);
+            }
+
+            await start.ConfigureAwait(false);
             return server;
         }
         catch
@@ -227,8 +236,8 @@ public sealed class FakeLlmServer : IAsyncDisposable
             kestrel.Limits.MinRequestBodyDataRate = null;
             kestrel.Limits.MinResponseDataRate = null;
 
-            // IPAddress.Loopback and port 0: never all interfaces, never a fixed port; the port is read back after start.
-            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            // IPAddress.Loopback only, never all interfaces; port 0 (the default) takes a free one, read back after start.
+            kestrel.Listen(IPAddress.Loopback, _options.Port, listen =>
             {
                 // The tracker runs first, on the raw TCP connection: it counts and resets sockets, TLS or not.
                 listen.Use(_connections.Middleware);
@@ -253,7 +262,16 @@ public sealed class FakeLlmServer : IAsyncDisposable
         var app = builder.Build();
         app.Run(HandleAsync);
         _app = app;
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (_options.Port != 0)
+        {
+            throw new IOException(
+                $"FakeLlmServer could not listen on 127.0.0.1:{_options.Port.ToString(CultureInfo.InvariantCulture)} ({ex.Message}). Stop what uses that port, choose another FakeLlmServerOptions.Port, or set it to 0 for a free port.",
+                ex);
+        }
 
         var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
         Port = new Uri(addresses.Addresses.Single()).Port;
@@ -291,7 +309,7 @@ public sealed class FakeLlmServer : IAsyncDisposable
             }
 
             var request = ChatRequestInfo.Parse(body);
-            var behavior = Admit(http, request, body, receivedAt, timestamp);
+            var (recorded, behavior) = Admit(http, request, body, receivedAt, timestamp);
             try
             {
                 await behavior.ExecuteAsync(new FakeRequestContext(http, request, _options, connection, timestamp, cancellation.Token)).ConfigureAwait(false);
@@ -299,6 +317,12 @@ public sealed class FakeLlmServer : IAsyncDisposable
             catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException)
             {
                 // The client went away, or the server is stopping, while the behavior was answering.
+            }
+
+            // RequestAborted also fires when a fault behavior ended the connection itself: SocketTermination marks those.
+            if (http.RequestAborted.IsCancellationRequested && !_stopping.IsCancellationRequested && !SocketTermination.EndedByServer(http))
+            {
+                recorded.MarkClientAborted();
             }
 
             if (_stopping.IsCancellationRequested)
@@ -327,7 +351,7 @@ public sealed class FakeLlmServer : IAsyncDisposable
     }
 
     /// <summary>Chooses the behavior (a 401 when the API key is required and wrong) and records the request.</summary>
-    private FakeBehavior Admit(HttpContext http, ChatRequestInfo request, string body, DateTimeOffset receivedAt, long timestamp)
+    private (RecordedRequest Request, FakeBehavior Behavior) Admit(HttpContext http, ChatRequestInfo request, string body, DateTimeOffset receivedAt, long timestamp)
     {
         var rejection = _options.RequireApiKey && !string.Equals(FakeBehavior.BearerToken(http.Request), _options.ApiKey, StringComparison.Ordinal)
             ? FakeBehavior.Unauthorized()
@@ -349,13 +373,12 @@ public sealed class FakeLlmServer : IAsyncDisposable
         }
         var (headers, bearerToken, apiKeyValue) = RecordedHeaders.Copy(http.Request.Headers);
         var path = http.Request.PathBase.Add(http.Request.Path).Value ?? "/";
-        var (_, behavior) = _journal.Admit(rejection, (index, chosen) => new RecordedRequest(
+        return _journal.Admit(rejection, (index, chosen) => new RecordedRequest(
             index, receivedAt, timestamp, http.Connection.Id, http.Request.Method, path, headers, bearerToken, apiKeyValue, body, request.IsStreaming, chosen.Name)
         {
             Protocol = http.Request.Protocol,
             Query = http.Request.QueryString.Value ?? string.Empty,
         });
-        return behavior;
     }
 
     /// <summary>Replaces the console lifetime, which would hook Ctrl+C and SIGTERM for every server a test process starts.</summary>

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
@@ -7,6 +8,14 @@ namespace LlmResilience.Testing;
 /// <summary>Settings of a <see cref="FakeLlmServer"/>, read once by <see cref="FakeLlmServer.StartAsync"/>.</summary>
 public sealed class FakeLlmServerOptions
 {
+    /// <summary>
+    /// Gets or sets the TCP port to listen on, on <c>127.0.0.1</c>: 0 takes a free port (for tests), a fixed one runs the
+    /// server as a local development server at an address known in advance (for example one named in appsettings.json).
+    /// </summary>
+    /// <remarks>A fixed port that is already in use fails <see cref="FakeLlmServer.StartAsync"/> with an <see cref="IOException"/> naming it.</remarks>
+    /// <value>The default value is 0 (a free port, read back from <see cref="FakeLlmServer.Port"/>).</value>
+    public int Port { get; set; }
+
     /// <summary>Gets or sets the model name echoed in every completion and chunk.</summary>
     /// <value>The default value is <c>"fake-model"</c>.</value>
     public string Model { get; set; } = "fake-model";
@@ -17,6 +26,13 @@ public sealed class FakeLlmServerOptions
     /// </summary>
     /// <value>The default value is <c>"Hello from FakeLlmServer."</c>.</value>
     public string DefaultContent { get; set; } = "Hello from FakeLlmServer.";
+
+    /// <summary>
+    /// Gets or sets the pause before each content delta (and before the finish chunk) of a streamed
+    /// <see cref="FakeBehavior.Ok"/> answer, so that a development server types like a model instead of answering at once.
+    /// </summary>
+    /// <value>The default value is <see cref="TimeSpan.Zero"/> (no pause).</value>
+    public TimeSpan StreamInterval { get; set; }
 
     /// <summary>
     /// Gets or sets a value indicating whether a request must carry <c>Authorization: Bearer {ApiKey}</c>. A request without it
@@ -99,6 +115,16 @@ public sealed class FakeLlmServerOptions
             throw new ArgumentException($"{nameof(Certificate)} has no private key: a server certificate needs one.", nameof(Certificate));
         }
 
+        if (Port is < 0 or > IPEndPoint.MaxPort)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Port), Port, $"{nameof(Port)} must be between 0 (a free port) and {IPEndPoint.MaxPort}.");
+        }
+
+        if (StreamInterval < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(StreamInterval), StreamInterval, $"{nameof(StreamInterval)} must not be negative; TimeSpan.Zero streams without pauses.");
+        }
+
         ArgumentException.ThrowIfNullOrWhiteSpace(Model, nameof(Model));
         ArgumentNullException.ThrowIfNull(DefaultContent, nameof(DefaultContent));
         ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
@@ -121,6 +147,8 @@ public sealed class FakeLlmServerOptions
 
         return new FakeLlmServerOptions
         {
+            Port = Port,
+            StreamInterval = StreamInterval,
             Model = Model,
             DefaultContent = DefaultContent,
             RequireApiKey = RequireApiKey,

@@ -8,6 +8,7 @@ public sealed class RecordedRequest
     // The key as sent, kept out of every member that prints or enumerates: only SentApiKey compares against it.
     private readonly string? _bearerToken;
     private readonly string? _apiKeyValue;
+    private volatile bool _clientAborted;
 
     internal RecordedRequest(
         int index,
@@ -81,6 +82,16 @@ public sealed class RecordedRequest
     public string BehaviorName { get; }
 
     /// <summary>
+    /// Gets a value indicating whether the client went away (closed its connection, or reset its HTTP/2 stream) before
+    /// the request's behavior had answered in full: how a test sees that a caller's cancellation reached the server.
+    /// </summary>
+    /// <remarks>
+    /// Set once the behavior has stopped, so poll it (a streamed answer notices the client's departure at its next
+    /// write or wait). Not set when a fault behavior ended the connection itself, nor when the server was disposed.
+    /// </remarks>
+    public bool ClientAborted => _clientAborted;
+
+    /// <summary>
     /// Tells whether the request carried <paramref name="expected"/> as its API key: as the token of
     /// <c>Authorization: Bearer …</c> or as the value of an <c>api-key</c> header (Azure OpenAI), compared ordinally.
     /// </summary>
@@ -96,6 +107,8 @@ public sealed class RecordedRequest
         return string.Equals(_bearerToken, expected, StringComparison.Ordinal)
             || string.Equals(_apiKeyValue, expected, StringComparison.Ordinal);
     }
+
+    internal void MarkClientAborted() => _clientAborted = true;
 
     /// <summary>Gets the time between <paramref name="earlier"/> and this request, measured from their <see cref="Timestamp"/>s.</summary>
     /// <param name="earlier">A request recorded before this one.</param>

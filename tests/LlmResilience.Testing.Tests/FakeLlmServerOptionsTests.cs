@@ -19,6 +19,71 @@ public sealed class FakeLlmServerOptionsTests
         Assert.False(options.UseHttps);
         Assert.Null(options.Certificate);
         Assert.Null(options.Protocols);
+        Assert.Equal(0, options.Port);
+        Assert.Equal(TimeSpan.Zero, options.StreamInterval);
+    }
+
+    [Fact]
+    public async Task StreamInterval_Set_PacesTheStreamedOkAnswer()
+    {
+        await using var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { DefaultContent = "one two three", StreamInterval = TimeSpan.FromMilliseconds(50) });
+        using var client = RawClient.Create();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        using var response = await RawClient.PostAsync(client, server, RawClient.StreamBody);
+        var body = await response.Content.ReadAsStringAsync();
+
+        // Three deltas and the finish chunk, each after a 50 ms pause.
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(190), $"The stream took only {started.ElapsedMilliseconds} ms.");
+        Assert.Contains("[DONE]", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StreamInterval_Negative_Throws()
+    {
+        var exception = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => FakeLlmServer.StartAsync(new FakeLlmServerOptions { StreamInterval = TimeSpan.FromMilliseconds(-1) }));
+
+        Assert.Equal("StreamInterval", exception.ParamName);
+    }
+
+    [Fact]
+    public async Task Port_Fixed_ListensThereAndTheBaseAddressSaysSo()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+
+        await using var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { Port = port });
+        using var client = RawClient.Create();
+        using var response = await RawClient.PostAsync(client, server);
+
+        Assert.Equal(port, server.Port);
+        Assert.Equal(new Uri($"http://127.0.0.1:{port}/v1/"), server.BaseAddress);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Port_InUse_ThrowsNamingThePortAndTheFix()
+    {
+        await using var first = await FakeLlmServer.StartAsync();
+
+        var exception = await Assert.ThrowsAsync<IOException>(() => FakeLlmServer.StartAsync(new FakeLlmServerOptions { Port = first.Port }));
+
+        Assert.Contains($"127.0.0.1:{first.Port}", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("FakeLlmServerOptions.Port", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(65536)]
+    public async Task Port_OutOfRange_Throws(int port)
+    {
+        var exception = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => FakeLlmServer.StartAsync(new FakeLlmServerOptions { Port = port }));
+
+        Assert.Equal("Port", exception.ParamName);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using LlmResilience.Tests.Shared;
 
 namespace LlmResilience.Testing.Tests;
 
@@ -193,5 +194,56 @@ public sealed class RecordedRequestTests
     private sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    [Fact]
+    public async Task ClientAborted_ClientCancelsMidStream_IsSet()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.OkStream(["a", "b", "c", "d"], TimeSpan.FromMilliseconds(200)));
+        using var client = RawClient.Create();
+        using var cancel = new CancellationTokenSource();
+
+        using (var response = await RawClient.PostAsync(client, server, RawClient.StreamBody, cancel.Token))
+        {
+            var stream = await response.Content.ReadAsStreamAsync(cancel.Token);
+            Assert.True(await stream.ReadAsync(new byte[16], cancel.Token) > 0); // the stream has begun
+            await cancel.CancelAsync();
+        }
+
+        var recorded = Assert.Single(server.Requests);
+        Assert.True(await Eventually.TrueAsync(() => recorded.ClientAborted), "The server did not see the client go away.");
+    }
+
+    [Fact]
+    public async Task ClientAborted_AnswerReadInFull_IsNotSet()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.OkStream(["a", "b"], TimeSpan.FromMilliseconds(1)));
+        using var client = RawClient.Create();
+
+        using (var response = await RawClient.PostAsync(client, server, RawClient.StreamBody))
+        {
+            await response.Content.ReadAsStringAsync();
+        }
+
+        await server.WaitForRequestAsync(1, TimeSpan.FromSeconds(5));
+        Assert.False(await Eventually.TrueAsync(() => server.Requests[0].ClientAborted, TimeSpan.FromMilliseconds(100)));
+    }
+
+    [Fact]
+    public async Task ClientAborted_ServerResetTheConnection_IsNotSet()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.ResetBeforeHeaders(), FakeBehavior.StreamResetAfter(2));
+        using var client = RawClient.Create();
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => RawClient.PostAsync(client, server));
+        using (var response = await RawClient.PostAsync(client, server, RawClient.StreamBody))
+        {
+            await Assert.ThrowsAsync<HttpRequestException>(() => response.Content.ReadAsStringAsync()); // the reset, mid-stream
+        }
+
+        Assert.False(await Eventually.TrueAsync(() => server.Requests.Any(r => r.ClientAborted), TimeSpan.FromMilliseconds(100)));
     }
 }

@@ -19,12 +19,18 @@ public static class LlmHealthChecksBuilderExtensions
     /// none works). The data hold each endpoint's latency, status, request id and remaining rate-limit budget; never the key.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
+    /// <returns>The same builder.</returns>
+    public static IHealthChecksBuilder AddLlmHealthCheck(this IHealthChecksBuilder builder) =>
+        AddLlmHealthCheck(builder, Options.Options.DefaultName, DefaultName);
+
+    /// <summary>Adds the check of the default client (see <see cref="AddLlmHealthCheck(IHealthChecksBuilder)"/>) with its ping adjusted.</summary>
+    /// <param name="builder">The health checks builder.</param>
     /// <param name="configure">Adjusts the ping (validated at start-up).</param>
     /// <returns>The same builder.</returns>
-    public static IHealthChecksBuilder AddLlmHealthCheck(this IHealthChecksBuilder builder, Action<LlmHealthCheckOptions>? configure = null) =>
+    public static IHealthChecksBuilder AddLlmHealthCheck(this IHealthChecksBuilder builder, Action<LlmHealthCheckOptions> configure) =>
         AddLlmHealthCheck(builder, Options.Options.DefaultName, DefaultName, configure);
 
-    /// <summary>Adds the check of the named client <paramref name="clientName"/> (see <see cref="AddLlmHealthCheck(IHealthChecksBuilder, Action{LlmHealthCheckOptions}?)"/>).</summary>
+    /// <summary>Adds the check of the named client <paramref name="clientName"/> (see <see cref="AddLlmHealthCheck(IHealthChecksBuilder)"/>).</summary>
     /// <param name="builder">The health checks builder.</param>
     /// <param name="clientName">The name given to <c>AddChatCompletionsClient(name, ...)</c>.</param>
     /// <param name="name">The check's name; <see langword="null"/> is <c>llm-{clientName}</c>.</param>

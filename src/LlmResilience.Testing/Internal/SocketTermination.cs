@@ -37,9 +37,15 @@ namespace LlmResilience.Testing;
 /// </remarks>
 internal static class SocketTermination
 {
+    private static readonly object EndedByServerKey = new();
+
+    /// <summary>Tells whether <see cref="Reset"/> or <see cref="Close"/> ended the request's connection (not the client).</summary>
+    public static bool EndedByServer(HttpContext httpContext) => httpContext.Items.ContainsKey(EndedByServerKey);
+
     /// <summary>Sends a TCP RST: the client's next read fails with ECONNRESET; whatever the server had not sent yet is discarded.</summary>
     public static void Reset(HttpContext httpContext, Socket? socket)
     {
+        httpContext.Items[EndedByServerKey] = true;
         if (socket is not null)
         {
             // A zero linger makes close() drop the connection with an RST instead of a FIN.
@@ -53,6 +59,7 @@ internal static class SocketTermination
     /// <summary>Sends a graceful FIN without (the rest of) a response: the client reads an end of stream.</summary>
     public static void Close(HttpContext httpContext, Socket? socket)
     {
+        httpContext.Items[EndedByServerKey] = true;
         if (socket is not null)
         {
             Fin(socket);

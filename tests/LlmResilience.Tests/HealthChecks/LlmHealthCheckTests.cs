@@ -229,7 +229,8 @@ public sealed class LlmHealthCheckTests
             o.Model = "m";
             o.Resilience.ConnectTimeout = TimeSpan.FromSeconds(2);
         });
-        services.AddHealthChecks().AddLlmHealthCheck(configure);
+        var checks = services.AddHealthChecks();
+        _ = configure is null ? checks.AddLlmHealthCheck() : checks.AddLlmHealthCheck(configure);
         return services.BuildServiceProvider();
     }
 

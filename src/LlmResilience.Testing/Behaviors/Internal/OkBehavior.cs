@@ -17,7 +17,7 @@ internal sealed class OkBehavior(string? content) : FakeBehavior("Ok", content i
         var text = content ?? context.Options.DefaultContent;
         if (context.Request.IsStreaming)
         {
-            return ChatStream.WriteCompletionAsync(context, ContentPieces.Split(text), TimeSpan.Zero, context.Request.IncludeUsage);
+            return ChatStream.WriteCompletionAsync(context, ContentPieces.Split(text), context.Options.StreamInterval, context.Request.IncludeUsage);
         }
 
         var body = ChatCompletionJson.Completion(context.NewIdentity(), text, context.UsageFor(text));
