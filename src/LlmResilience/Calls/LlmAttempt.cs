@@ -77,6 +77,19 @@ internal sealed class LlmAttempt
 
     public void Cancelled() => End = AttemptEnd.Cancelled;
 
+    /// <summary>Whether another leg of a hedged attempt answered first and this one was cancelled.</summary>
+    public bool LostHedge { get; private set; }
+
+    /// <summary>Marks the attempt as the loser of a hedge: it ends Cancelled, which no endpoint state or breaker counts.</summary>
+    public void LoseHedge()
+    {
+        LostHedge = true;
+        if (End is not (AttemptEnd.Running or AttemptEnd.Succeeded))
+        {
+            End = AttemptEnd.Cancelled;
+        }
+    }
+
     public override string ToString() =>
         $"Attempt {Number} to {Endpoint.Name}: {End}{(StatusCode is { } status ? $", HTTP {status}" : string.Empty)}{(Failure is { } failure ? $", {failure.Kind}" : string.Empty)}, {Duration.TotalMilliseconds:0} ms";
 }

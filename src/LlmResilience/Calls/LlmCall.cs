@@ -82,6 +82,9 @@ internal sealed class LlmCall : IDisposable
     /// </summary>
     public LlmException? LocalFailure { get; set; }
 
+    /// <summary>How many hedged attempts the call has started.</summary>
+    public int HedgesUsed { get; set; }
+
     /// <summary>The endpoint the retry decision chose for the next attempt (several endpoints), taken by that attempt.</summary>
     public EndpointTarget? NextEndpoint { get; set; }
 

@@ -231,6 +231,22 @@ internal sealed class CallTelemetry
         }));
     }
 
+    /// <summary>A hedged attempt started after <paramref name="after"/> without an answer.</summary>
+    public void OnHedge(TimeSpan after, string? endpoint) =>
+        _activity?.AddEvent(new ActivityEvent("llm.hedge", tags: new ActivityTagsCollection
+        {
+            { GenAiConventions.RetryDelayMs, (long)after.TotalMilliseconds },
+            { LlmResilienceTelemetry.EndpointTagName, endpoint },
+        }));
+
+    /// <summary>Pacing held the call for <paramref name="wait"/> before it could be sent to <paramref name="endpoint"/>.</summary>
+    public void OnPacingWait(TimeSpan wait, string endpoint) =>
+        _activity?.AddEvent(new ActivityEvent("llm.pacing.wait", tags: new ActivityTagsCollection
+        {
+            { GenAiConventions.RetryDelayMs, (long)wait.TotalMilliseconds },
+            { LlmResilienceTelemetry.EndpointTagName, endpoint },
+        }));
+
     /// <summary>Ends the call (once): the metrics from its record, then the Activity's last attributes, status and end.</summary>
     public void End(LlmCall call)
     {

@@ -82,6 +82,10 @@ internal static partial class Log
         Message = "LLM call ({Client}): no endpoint is available ({Availability}); waiting {DelayMs} ms for the first to come back.")]
     public static partial void WaitingForEndpoint(ILogger logger, string client, string availability, long delayMs);
 
+    [LoggerMessage(EventId = 11, EventName = "Hedging", Level = LogLevel.Information,
+        Message = "LLM call ({Client}): no answer from endpoint {Endpoint} after {DelayMs} ms; hedging with one more attempt to {To}.")]
+    public static partial void Hedging(ILogger logger, string client, string endpoint, long delayMs, string to);
+
     [LoggerMessage(EventId = 1, EventName = "Retrying", Level = LogLevel.Warning,
         Message = "LLM call ({Client}) to {Endpoint}: attempt {Attempt} failed ({Reason}); retrying in {DelayMs} ms.")]
     private static partial void RetryingNoId(ILogger logger, string client, string endpoint, int attempt, string reason, long delayMs);

@@ -199,8 +199,114 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     /// and none available, a wait for the first to come back or a <see cref="LlmFailureKind.CircuitOpen"/> failure), then
     /// the endpoint's breaker, the attempt timeout and the send.
     /// </summary>
+    private ValueTask<Outcome<HttpResponseMessage>> SendAttemptAsync(ResilienceContext context, LlmCall call) =>
+        _options.HedgingDelay is { } hedgingDelay && call.HedgesUsed < _options.MaxHedgedAttempts
+            ? HedgedAttemptAsync(context, call, hedgingDelay)
+            : OneAttemptAsync(context, call);
+
+    /// <summary>
+    /// Hedging: the attempt starts as usual; when it has no answer (non-streamed: its body; streamed: its first event)
+    /// after HedgingDelay, one more attempt starts, on another available endpoint when there is one. The first to answer
+    /// wins; the other is cancelled at once (its connection is released, its record ends Cancelled). A failure of one
+    /// waits for the other. The hedge counts against the retry budget and is paced like any attempt.
+    /// </summary>
+    private async ValueTask<Outcome<HttpResponseMessage>> HedgedAttemptAsync(ResilienceContext context, LlmCall call, TimeSpan hedgingDelay)
+    {
+        var primary = new HedgeLeg(this, context, call);
+        using var hedgeTimer = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var timer = Task.Delay(hedgingDelay, _time, hedgeTimer.Token);
+        if (await Task.WhenAny(primary.Task, timer).ConfigureAwait(false) == primary.Task || context.CancellationToken.IsCancellationRequested
+            || (_retryBudget is not null && !_retryBudget.TryTakeRetry()))
+        {
+            await hedgeTimer.CancelAsync().ConfigureAwait(false);
+            return await primary.FinishAsync(context).ConfigureAwait(false);
+        }
+
+        call.HedgesUsed++;
+        var selector = call.Selector ?? _requestSelector;
+        var primaryEndpoint = primary.Attempt?.Endpoint;
+        call.NextEndpoint = selector.Routes ? selector.Select(call, skip: primaryEndpoint) ?? primaryEndpoint : primaryEndpoint;
+        call.Telemetry?.OnHedge(hedgingDelay, call.NextEndpoint?.Name); // telemetry
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            Log.Hedging(_logger, CallReporting.ClientName(call), primaryEndpoint?.Name ?? "(not started)", (long)hedgingDelay.TotalMilliseconds, call.NextEndpoint?.Name ?? "(same)");
+        }
+
+        var hedge = new HedgeLeg(this, context, call);
+        var first = await Task.WhenAny(primary.Task, hedge.Task).ConfigureAwait(false);
+        var (winner, loser) = first == primary.Task ? (primary, hedge) : (hedge, primary);
+        if (!winner.Answered && !loser.Task.IsCompleted)
+        {
+            // The first to end failed: the other may still answer.
+            await loser.Task.ConfigureAwait(false);
+            (winner, loser) = (loser, winner);
+        }
+
+        await loser.AbandonAsync().ConfigureAwait(false);
+        return await winner.FinishAsync(context).ConfigureAwait(false);
+    }
+
+    /// <summary>One leg of a hedged attempt: its own context (so that its attempt record and cancellation are its own).</summary>
+    private sealed class HedgeLeg
+    {
+        private readonly CancellationTokenSource _cancellation;
+        private readonly ResilienceContext _context;
+
+        public HedgeLeg(LlmResilienceHandler handler, ResilienceContext parent, LlmCall call)
+        {
+            _cancellation = CancellationTokenSource.CreateLinkedTokenSource(parent.CancellationToken);
+            _context = ResilienceContextPool.Shared.Get(_cancellation.Token);
+            _context.Properties.Set(CallKey, call);
+            Task = handler.OneAttemptAsync(_context, call).AsTask();
+        }
+
+        public Task<Outcome<HttpResponseMessage>> Task { get; }
+
+        public LlmAttempt? Attempt => _context.Properties.TryGetValue(AttemptKey, out var attempt) ? attempt : null;
+
+        /// <summary>Whether the leg ended with an answer worth returning (a success; an error response is a failure here).</summary>
+        public bool Answered => Task.IsCompletedSuccessfully && Task.Result.Result is { IsSuccessStatusCode: true };
+
+        /// <summary>Hands the leg's outcome and attempt record to the retry layer.</summary>
+        public async ValueTask<Outcome<HttpResponseMessage>> FinishAsync(ResilienceContext parent)
+        {
+            var outcome = await Task.ConfigureAwait(false);
+            if (Attempt is { } attempt)
+            {
+                parent.Properties.Set(AttemptKey, attempt);
+            }
+
+            Release();
+            return outcome;
+        }
+
+        /// <summary>Cancels the leg (its record ends Cancelled, its connection is released) and drops whatever it got.</summary>
+        public async ValueTask AbandonAsync()
+        {
+            Attempt?.LoseHedge();
+            await _cancellation.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                var outcome = await Task.ConfigureAwait(false);
+                outcome.Result?.Dispose();
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            Attempt?.LoseHedge();
+            Release();
+        }
+
+        private void Release()
+        {
+            ResilienceContextPool.Shared.Return(_context);
+            _cancellation.Dispose();
+        }
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Outcome<HttpResponseMessage>> SendAttemptAsync(ResilienceContext context, LlmCall call)
+    private async ValueTask<Outcome<HttpResponseMessage>> OneAttemptAsync(ResilienceContext context, LlmCall call)
     {
         var selector = call.Selector ?? _requestSelector;
         var endpoint = call.TakeNextEndpoint();
@@ -320,7 +426,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             response?.Dispose();
             attempt.RequestUri ??= AttemptMessage.Rebase(call.Template?.RequestUri, call.OriginBase, endpoint.BaseAddress);
             attempt.Fail(LlmFailures.FromException(exception), _time);
-            if (call.CancellationToken.IsCancellationRequested)
+            if (call.CancellationToken.IsCancellationRequested || attempt.LostHedge)
             {
                 attempt.Cancelled();
             }
@@ -349,9 +455,15 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     {
         var cost = pacer.Tokens is null ? 0 : TokenEstimate.Of(call);
         var bound = call.Remaining < _options.MaxRetryAfter ? call.Remaining : _options.MaxRetryAfter;
+        var start = _time.GetTimestamp();
         if (await pacer.AdmitAsync(cost, bound, context.CancellationToken).ConfigureAwait(false) is not { } wait)
         {
             call.ChargedTokens = pacer.Tokens is null ? null : cost;
+            if (_time.GetElapsedTime(start) is { Ticks: > 0 } waited)
+            {
+                call.Telemetry?.OnPacingWait(waited, endpoint.Name); // telemetry
+            }
+
             return null;
         }
 

@@ -135,6 +135,20 @@ public sealed class LlmResilienceOptions
     /// <summary>The client-wide retry budget: retries beyond a share of recent calls are not made, so a retry storm cannot multiply the load on an overloaded provider.</summary>
     public LlmRetryBudgetOptions RetryBudget { get; set; } = new();
 
+    /// <summary>
+    /// Hedging, off by default: when an attempt has no answer after this long (non-streamed: its response; streamed: its
+    /// first event), one more attempt starts, on another available endpoint when the client has several; the first to
+    /// answer wins and the other is cancelled at once. It cuts tail latency, above all a stream's time to first token,
+    /// at a cost: the cancelled attempt may still be billed for the tokens it generated. A hedge counts against the
+    /// retry budget and is paced like any attempt. Set it near the p90 of the time to first token you see.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/> (no hedging).</value>
+    public TimeSpan? HedgingDelay { get; set; }
+
+    /// <summary>With <see cref="HedgingDelay"/>: how many hedged attempts one call may start (1 to 3).</summary>
+    /// <value>The default value is 1.</value>
+    public int MaxHedgedAttempts { get; set; } = 1;
+
     /// <summary>The random source of the jitter, returning values in [0, 1); tests pin it. <see langword="null"/> uses <see cref="Random.Shared"/>.</summary>
     internal Func<double>? Randomizer { get; set; }
 
@@ -159,6 +173,8 @@ public sealed class LlmResilienceOptions
         target.Randomizer = Randomizer;
         target.ConfigurePrimaryHandler = ConfigurePrimaryHandler;
         target.QuotaExceededCooldown = QuotaExceededCooldown;
+        target.HedgingDelay = HedgingDelay;
+        target.MaxHedgedAttempts = MaxHedgedAttempts;
         target.Endpoints = Endpoints is null ? null! : [.. Endpoints.Select(static e => e?.Copy()!)];
         if (RetryBudget is null)
         {

@@ -68,6 +68,18 @@ internal static class LlmOptionsValidation
         CheckTimeout(options.QuotaExceededCooldown, nameof(options.QuotaExceededCooldown), prefix, failures);
         ValidateBreaker(options.CircuitBreaker, prefix, failures);
         ValidateRetryBudget(options.RetryBudget, prefix, failures);
+        if (options.HedgingDelay is { } hedging)
+        {
+            if (hedging < MinTimeout || hedging >= options.AttemptTimeout)
+            {
+                failures.Add($"{prefix}HedgingDelay is {Show(hedging)}: use 10 ms or more and less than AttemptTimeout ({Show(options.AttemptTimeout)}), such as the p90 of your time to first token; or null for no hedging.");
+            }
+
+            if (options.MaxHedgedAttempts is < 1 or > 3)
+            {
+                failures.Add($"{prefix}MaxHedgedAttempts is {options.MaxHedgedAttempts}: use 1 to 3 (the default is 1).");
+            }
+        }
         if (options.Endpoints is null)
         {
             failures.Add($"{prefix}Endpoints is null: leave it empty for no routing, or list the endpoints.");
