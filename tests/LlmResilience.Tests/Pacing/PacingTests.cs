@@ -6,7 +6,7 @@ using LlmResilience.Tests.Routing;
 namespace LlmResilience.Tests.Pacing;
 
 /// <summary>Pacing against a FakeLlmServer that enforces a provider's quota with OpenAI's headers; the clocks are manual.</summary>
-public sealed class PacingTests
+public sealed class PacingTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task ConfiguredRequestsPerMinute_ABurstGetsNo429_AndTheRateIsTheQuota()
@@ -26,6 +26,7 @@ public sealed class PacingTests
         // 10 at once (a second's share), then 10 per second: the last 50 over about 5 s.
         var spread = requests[^1].ReceivedAt - requests[0].ReceivedAt;
         var rate = (requests.Count - 10) / spread.TotalSeconds;
+        output.WriteLine($"configured 600 RPM: {requests.Count(r => r.BehaviorName == "RateLimited")} 429s, {rate:0.00} requests/s after the first second's share (quota: 10/s)");
         Assert.InRange(rate, 8.0, 10.5);
     }
 
@@ -47,6 +48,7 @@ public sealed class PacingTests
             bare.PostAsync(new Uri(unpaced.BaseAddress, "chat/completions"), new StringContent("""{"model":"m","messages":[{"role":"user","content":"hi"}]}"""))));
         var bare429 = responses.Count(r => (int)r.StatusCode == 429);
 
+        output.WriteLine($"429s in a burst of 60 against a 600 RPM quota: ours (learned) {ours429}, a client that does not pace {bare429}");
         Assert.True(bare429 >= 45, $"the client without pacing got {bare429} 429s");
         Assert.True(ours429 <= bare429 / 10, $"ours got {ours429} 429s, the client without pacing {bare429}");
         Assert.All(calls, c => Assert.True(c.IsCompletedSuccessfully));
