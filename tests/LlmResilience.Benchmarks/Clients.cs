@@ -25,6 +25,9 @@ internal enum ClientKind
     /// <summary>The official OpenAI .NET SDK 2.15.0 (<see cref="ChatClient"/>).</summary>
     OpenAiSdk,
 
+    /// <summary><see cref="ChatCompletionsClient"/> with requests and tokens per minute configured (high enough never to wait): the pacing check's cost.</summary>
+    OursPaced,
+
     /// <summary><see cref="ChatCompletionsClient"/> routing over three endpoints (three keys, one tier, equal weights): the cost of routing.</summary>
     OursThreeEndpoints,
 }
@@ -44,6 +47,7 @@ internal sealed class BenchClients : IDisposable
     private readonly HttpClient _handlerOnly;
     private readonly ChatCompletionsClient _ours;
     private readonly ChatCompletionsClient _oursThree;
+    private readonly ChatCompletionsClient _oursPaced;
     private readonly ChatClient _sdk;
 
     private readonly BareRequest _bareRequest;
@@ -79,6 +83,10 @@ internal sealed class BenchClients : IDisposable
 
         _oursThree = ChatCompletionsClient.Create(three);
 
+        var paced = new LlmClientOptions { BaseAddress = v1, Model = Payloads.Model, AllowInsecureHttp = true };
+        paced.Endpoints.Add(new LlmEndpoint { Name = "paced", BaseAddress = v1, ApiKey = "sk-bench", RequestsPerMinute = 100_000_000, TokensPerMinute = 1_000_000_000 });
+        _oursPaced = ChatCompletionsClient.Create(paced);
+
         _sdk = new ChatClient(Payloads.Model, new ApiKeyCredential("sk-bench"), new OpenAIClientOptions { Endpoint = v1 });
 
         BareMessage[] bareMessages =
@@ -100,6 +108,7 @@ internal sealed class BenchClients : IDisposable
         ClientKind.HandlerOnly => BareCompleteAsync(_handlerOnly),
         ClientKind.OpenAiSdk => SdkCompleteAsync(),
         ClientKind.OursThreeEndpoints => OursCompleteAsync(_oursThree),
+        ClientKind.OursPaced => OursCompleteAsync(_oursPaced),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -110,6 +119,7 @@ internal sealed class BenchClients : IDisposable
         ClientKind.HandlerOnly => BareStreamAsync(_handlerOnly, text),
         ClientKind.OpenAiSdk => SdkStreamAsync(text),
         ClientKind.OursThreeEndpoints => OursStreamAsync(text, _oursThree),
+        ClientKind.OursPaced => OursStreamAsync(text, _oursPaced),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -123,7 +133,8 @@ internal sealed class BenchClients : IDisposable
                 return (await BareCompleteCoreAsync(kind == ClientKind.Bare ? _bare : _handlerOnly)).Choices?[0].Message?.Content;
             case ClientKind.Ours:
             case ClientKind.OursThreeEndpoints:
-                return (await (kind == ClientKind.Ours ? _ours : _oursThree).CompleteAsync(_oursRequest)).Content;
+            case ClientKind.OursPaced:
+                return (await (kind == ClientKind.Ours ? _ours : kind == ClientKind.OursPaced ? _oursPaced : _oursThree).CompleteAsync(_oursRequest)).Content;
             case ClientKind.OpenAiSdk:
                 OpenAI.Chat.ChatCompletion completion = await _sdk.CompleteChatAsync(_sdkMessages);
                 return completion.Content[0].Text;
@@ -139,6 +150,7 @@ internal sealed class BenchClients : IDisposable
         _services.Dispose();
         _ours.Dispose();
         _oursThree.Dispose();
+        _oursPaced.Dispose();
     }
 
     /// <summary>The HttpClient under a bare or handler-only client, for <c>--attribution</c>.</summary>

@@ -15,6 +15,11 @@ if (args.Contains("--throughput"))
         DoubleOption(args, "--warmup-seconds", 10), StringOption(args, "--only") ?? StringOption(args, "--clients"), args.Contains("--round-times"));
 }
 
+if (args.Contains("--learned-headers"))
+{
+    return LearnedHeaders.Run(IntOption(args, "--iterations", 200_000));
+}
+
 if (args.Contains("--attribution"))
 {
     return await Attribution.RunAsync(IntOption(args, "--warmup-seconds", 8));

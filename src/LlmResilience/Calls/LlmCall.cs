@@ -82,6 +82,12 @@ internal sealed class LlmCall : IDisposable
     /// </summary>
     public LlmException? LocalFailure { get; set; }
 
+    /// <summary>This call's retries when the caller set them (<see cref="LlmRequestOptions.MaxRetryAttempts"/>); otherwise the pipeline's.</summary>
+    public int? MaxRetryAttempts { get; init; }
+
+    /// <summary>This call's attempt timeout when the caller set it; otherwise the pipeline's.</summary>
+    public TimeSpan? AttemptTimeout { get; init; }
+
     /// <summary>How many hedged attempts the call has started.</summary>
     public int HedgesUsed { get; set; }
 

@@ -113,11 +113,23 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     }
 
     /// <inheritdoc />
-    public async Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default)
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027", Justification = "The common call takes no options; the overload with them takes a CancellationToken explicitly.")]
+    public Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default) =>
+        CompleteCoreAsync(request, null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, LlmRequestOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(_resilience);
+        return CompleteCoreAsync(request, options, cancellationToken);
+    }
+
+    private async Task<ChatCompletion> CompleteCoreAsync(ChatCompletionRequest request, LlmRequestOptions? options, CancellationToken cancellationToken)
     {
         var wire = Prepare(request, stream: false);
-        using var call = NewCall(wire, stream: false);
-        using var message = CreateMessage(call, wire, stream: false);
+        using var call = NewCall(wire, stream: false, options);
+        using var message = CreateMessage(call, wire, stream: false, options);
         HttpResponseMessage response;
         try
         {
@@ -190,22 +202,32 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     }
 
     /// <inheritdoc />
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0027", Justification = "The common call takes no options; the overload with them takes a CancellationToken explicitly.")]
     public IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default)
     {
         // Validated now, not at the first MoveNextAsync: a request that cannot be valid fails where it is made. The
         // message is built when the enumeration starts, once per enumeration: a stream never enumerated sends nothing
         // and holds no buffer, and enumerating twice sends the request twice.
         var wire = Prepare(request, stream: true);
-        return StreamCoreAsync(wire, cancellationToken);
+        return StreamCoreAsync(wire, null, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, LlmRequestOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(_resilience);
+        var wire = Prepare(request, stream: true);
+        return StreamCoreAsync(wire, options, cancellationToken);
     }
 
     /// <summary>Releases the connections when this client created them (<see cref="Create"/>).</summary>
     public void Dispose() => _owned?.Dispose();
 
-    private async IAsyncEnumerable<ChatCompletionChunk> StreamCoreAsync(ChatCompletionRequest wire, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ChatCompletionChunk> StreamCoreAsync(ChatCompletionRequest wire, LlmRequestOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var call = NewCall(wire, stream: true);
-        using var message = CreateMessage(call, wire, stream: true);
+        using var call = NewCall(wire, stream: true, options);
+        using var message = CreateMessage(call, wire, stream: true, options);
         HttpResponseMessage response;
         try
         {
@@ -277,6 +299,8 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
                 }
 
                 chunks++;
+                chunk.RequestId = requestId;
+                chunk.Endpoint = call.LastAttempt?.Endpoint.Name;
                 if (chunk.Usage is { TotalTokens: > 0 } usage && call.ChargedTokens is { } charged)
                 {
                     call.LastAttempt?.Endpoint.State?.Pacer?.Correct(charged, usage.TotalTokens);
@@ -313,15 +337,17 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     /// <summary>The address the answer came from (the last attempt's), for messages.</summary>
     private string Where(LlmCall call) => Endpoints.Describe(call.LastAttempt?.RequestUri ?? _endpoint);
 
-    private LlmCall NewCall(ChatCompletionRequest wire, bool stream)
+    private LlmCall NewCall(ChatCompletionRequest wire, bool stream, LlmRequestOptions? options)
     {
-        var call = new LlmCall(_name, _time, _resilience.TotalTimeout, ownedByPipeline: false)
+        var call = new LlmCall(_name, _time, options?.TotalTimeout ?? _resilience.TotalTimeout, ownedByPipeline: false)
         {
             ChatRequest = wire,
             Stream = stream,
             OriginBase = _baseAddress,
             Selector = _selector,
             Secret = _apiKey,
+            MaxRetryAttempts = options?.MaxRetryAttempts,
+            AttemptTimeout = options?.AttemptTimeout,
         };
         // Telemetry: the call's Activity starts here, before the pipeline sends, and stays current in the caller's method
         // (this one is synchronous), so the attempts' HTTP spans nest under it; it ends when the call is disposed.
@@ -329,7 +355,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         return call;
     }
 
-    private HttpRequestMessage CreateMessage(LlmCall call, ChatCompletionRequest wire, bool stream)
+    private HttpRequestMessage CreateMessage(LlmCall call, ChatCompletionRequest wire, bool stream, LlmRequestOptions? options)
     {
         var message = new HttpRequestMessage(HttpMethod.Post, _endpoint)
         {
@@ -343,6 +369,14 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         if (stream)
         {
             message.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        }
+
+        if (options is not null)
+        {
+            foreach (var (name, value) in options.Headers)
+            {
+                message.Headers.TryAddWithoutValidation(name, value);
+            }
         }
 
         message.Options.Set(LlmCall.OptionsKey, call);

@@ -100,6 +100,9 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         {
             Name = "AttemptTimeout",
             Timeout = _options.AttemptTimeout,
+            // A call may set its own (LlmRequestOptions.AttemptTimeout).
+            TimeoutGenerator = args => new ValueTask<TimeSpan>(
+                args.Context.Properties.TryGetValue(CallKey, out var call) && call.AttemptTimeout is { } own ? own : _options.AttemptTimeout),
             OnTimeout = args =>
             {
                 args.Context.Properties.GetValue(AttemptKey, null!).TimedOut(AttemptEnd.AttemptTimedOut, _attemptTimedOut);
@@ -597,7 +600,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         }
 
         var attempt = context.Properties.GetValue(AttemptKey, null!);
-        var isLast = attemptNumber >= _options.MaxRetryAttempts || call.SingleAttempt; // SingleAttempt: a health probe
+        var isLast = attemptNumber >= (call.MaxRetryAttempts ?? _options.MaxRetryAttempts) || call.SingleAttempt; // SingleAttempt: a health probe
         var selector = call.Selector ?? _requestSelector;
         var decision = selector.Routes ? DecideRouted(call, attempt, selector, isLast) : Decide(call, attempt, isLast);
         if (decision.Retry && _retryBudget is not null && !_retryBudget.TryTakeRetry())

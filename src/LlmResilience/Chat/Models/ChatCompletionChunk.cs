@@ -87,4 +87,12 @@ public sealed class ChatCompletionChunk
     /// <summary>Gets why the first choice ended, on its last chunk; otherwise <see langword="null"/>.</summary>
     [JsonIgnore]
     public ChatFinishReason? FinishReason => Choices is { Count: > 0 } choices ? choices[0].FinishReason : null;
+
+    /// <summary>Gets the id the server gave the HTTP request of the stream (its <c>x-request-id</c> header), on every chunk; not part of the JSON.</summary>
+    [JsonIgnore]
+    public string? RequestId { get; internal set; }
+
+    /// <summary>Gets the name of the endpoint that is streaming the answer; not part of the JSON.</summary>
+    [JsonIgnore]
+    public string? Endpoint { get; internal set; }
 }
