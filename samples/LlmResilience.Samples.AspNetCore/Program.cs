@@ -10,6 +10,8 @@ var devServer = DevLlmServer.AddIfConfigured(builder);
 
 builder.Services.AddProblemDetails();
 builder.Services.AddChatCompletionsClient(builder.Configuration.GetSection("Llm"));
+// GET models per endpoint, one attempt, cached 30 s: a probe storm cannot hammer the provider.
+builder.Services.AddHealthChecks().AddLlmHealthCheck();
 
 var app = builder.Build();
 if (devServer is not null)
@@ -24,8 +26,10 @@ app.UseStatusCodePages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 
-// The LLM health check (reachability, breaker and rate-limit state per endpoint) plugs in here once the library has it.
+// Liveness: the process serves requests. Readiness of the LLM (reachability, breaker and rate-limit state per endpoint):
+// /health/llm, with each endpoint's data as JSON (never the key).
 app.MapGet("/health", () => TypedResults.Ok(new HealthStatus("Healthy")));
+app.MapHealthChecks("/health/llm", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { ResponseWriter = HealthJson.WriteAsync });
 app.MapChatEndpoints();
 if (devServer is not null)
 {
@@ -39,6 +43,22 @@ public partial class Program
 {
     [LoggerMessage(1, LogLevel.Information, "No API key configured: the LLM is FakeLlmServer at {BaseAddress} (set Llm:ApiKey to call a real endpoint)")]
     private static partial void LogDevServer(ILogger logger, Uri baseAddress);
+}
+
+/// <summary>Writes a health report as JSON: the overall status, then each check's status, description and data.</summary>
+internal static class HealthJson
+{
+    public static Task WriteAsync(HttpContext context, Microsoft.Extensions.Diagnostics.HealthChecks.HealthReport report) =>
+        context.Response.WriteAsJsonAsync(new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new
+            {
+                status = e.Value.Status.ToString(),
+                description = e.Value.Description,
+                data = e.Value.Data.ToDictionary(d => d.Key, d => d.Value?.ToString()),
+            }),
+        });
 }
 
 /// <summary>The body of <c>GET /health</c>.</summary>
