@@ -4,6 +4,8 @@
 // started as a local development server on the port in appsettings.json, with a few faults injected.
 using LlmResilience.Samples.AspNetCore.Chat;
 using LlmResilience.Samples.AspNetCore.DevServer;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 var builder = WebApplication.CreateBuilder(args);
 var devServer = DevLlmServer.AddIfConfigured(builder);
@@ -12,6 +14,13 @@ builder.Services.AddProblemDetails();
 builder.Services.AddChatCompletionsClient(builder.Configuration.GetSection("Llm"));
 // GET models per endpoint, one attempt, cached 30 s: a probe storm cannot hammer the provider.
 builder.Services.AddHealthChecks().AddLlmHealthCheck();
+if (builder.Environment.IsDevelopment() && builder.Configuration.GetValue("OpenTelemetry:Console", true))
+{
+    // Each call's span (chat {model}, with its retries, failovers and waits as events) and the gen_ai metrics, printed.
+    builder.Services.AddOpenTelemetry()
+        .WithTracing(tracing => tracing.AddSource(LlmResilience.LlmResilienceTelemetry.ActivitySourceName).AddConsoleExporter())
+        .WithMetrics(metrics => metrics.AddMeter(LlmResilience.LlmResilienceTelemetry.MeterName).AddConsoleExporter());
+}
 
 var app = builder.Build();
 if (devServer is not null)

@@ -25,4 +25,15 @@ public sealed class LlmHealthEndpointTests(SampleAppFixture fixture) : IClassFix
         Assert.EndsWith("/models", fixture.App.Llm.Requests[^1].Path, StringComparison.Ordinal);
         Assert.DoesNotContain("sk-", body, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Development_WiresOpenTelemetry_ToTheConsole_ForTheLibrarysSourceAndMeter()
+    {
+        var tracing = fixture.App.Services.GetService(typeof(OpenTelemetry.Trace.TracerProvider));
+        var metrics = fixture.App.Services.GetService(typeof(OpenTelemetry.Metrics.MeterProvider));
+
+        Assert.NotNull(tracing);
+        Assert.NotNull(metrics);
+        Assert.True(new System.Diagnostics.ActivitySource(LlmResilienceTelemetry.ActivitySourceName).HasListeners());
+    }
 }
