@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
 
@@ -329,5 +328,5 @@ internal sealed class EndpointRouter : IEndpointSelector
         FailedForGood,
     }
 
-    public override string ToString() => string.Join(", ", _endpoints.Select(static e => e.Name.ToString(CultureInfo.InvariantCulture)));
+    public override string ToString() => string.Join(", ", _endpoints.Select(static e => e.Name));
 }
