@@ -245,6 +245,13 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             (winner, loser) = (loser, winner);
         }
 
+        if (loser.Task.IsCompletedSuccessfully && loser.Task.Result.Exception is { } refused && ReferenceEquals(refused, call.LocalFailure))
+        {
+            // The losing leg was refused locally (paced out, no endpoint): that verdict is not the call's.
+            call.LocalFailure = null;
+            call.StopReason = CallStopReason.None;
+        }
+
         await loser.AbandonAsync().ConfigureAwait(false);
         return await winner.FinishAsync(context).ConfigureAwait(false);
     }
