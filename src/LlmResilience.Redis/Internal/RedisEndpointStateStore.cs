@@ -21,7 +21,7 @@ namespace LlmResilience;
 /// <para>Any failure or timeout switches the instance to local state at once (logged once); the loop keeps probing, and
 /// when Redis answers again it republishes what this instance learned meanwhile (logged once).</para>
 /// </remarks>
-internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointStateSharing, IAsyncDisposable, IDisposable
+internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointStateSharing, ISharedBudget, IAsyncDisposable, IDisposable
 {
     private const int Starting = 0;
     private const int Shared = 1;
@@ -45,7 +45,54 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
         return 0
         """;
 
-    private static readonly EndpointOutage[] Outages = [EndpointOutage.Cooldown, EndpointOutage.Sidelined, EndpointOutage.BreakerOpen];
+    // The pacing budget: two smooth token buckets (requests, tokens) shaped as the pacer's own (a second's share, refilled
+    // continuously at the limit less the headroom), on Redis's clock so that every instance agrees. Takes from both or
+    // from neither, in one round trip; returns 0 when taken, else the milliseconds until there is room.
+    private const string TakeScript = """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local function level(key, capacity, rate)
+          local stored = redis.call('HMGET', key, 'level', 'at')
+          local value = tonumber(stored[1])
+          if value == nil then
+            return capacity
+          end
+          local elapsed = math.max(0, now - tonumber(stored[2]))
+          return math.min(capacity, value + elapsed * rate / 1000)
+        end
+        local function save(key, value, capacity, rate)
+          redis.call('HSET', key, 'level', tostring(value), 'at', tostring(now))
+          redis.call('PEXPIRE', key, math.ceil(capacity * 1000 / rate) + 1000)
+        end
+        local rcap, rrate, tcap, trate = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+        local cost = math.min(tonumber(ARGV[5]), tcap)
+        local wait = 0
+        local requests, tokens
+        if rcap > 0 then
+          requests = level(KEYS[1], rcap, rrate)
+          if requests < 1 then
+            wait = math.max(wait, (1 - requests) * 1000 / rrate)
+          end
+        end
+        if tcap > 0 then
+          tokens = level(KEYS[2], tcap, trate)
+          if tokens < cost then
+            wait = math.max(wait, (cost - tokens) * 1000 / trate)
+          end
+        end
+        if wait > 0 then
+          return math.ceil(wait)
+        end
+        if requests then
+          save(KEYS[1], requests - 1, rcap, rrate)
+        end
+        if tokens then
+          save(KEYS[2], tokens - cost, tcap, trate)
+        end
+        return 0
+        """;
+
+    private static readonly EndpointOutage[] Outages = [EndpointOutage.Cooldown, EndpointOutage.Sidelined, EndpointOutage.BreakerOpen, EndpointOutage.RateLimitExhausted];
 
     private readonly ConcurrentDictionary<string, EndpointState> _states = new(StringComparer.Ordinal);
     private readonly Func<CancellationToken, Task<IConnectionMultiplexer>> _connect;
@@ -59,6 +106,7 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
     private IConnectionMultiplexer? _connection;
     private CancellationTokenSource? _wake;
     private int _mode = Starting;
+    private int _failures;
     private int _disposed;
 
     public RedisEndpointStateStore(Func<CancellationToken, Task<IConnectionMultiplexer>> connect, bool ownsConnection, LlmRedisCoordinationOptions options,
@@ -86,7 +134,7 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
             return state;
         }
 
-        var added = _states.GetOrAdd(endpointKey, key => new EndpointState(key, this));
+        var added = _states.GetOrAdd(endpointKey, key => new EndpointState(key, this, this));
         Wake(); // read what the fleet knows about it now rather than at the next refresh
         return added;
     }
@@ -109,8 +157,35 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
         }
     }
 
+    public async ValueTask<TimeSpan?> TryTakeAsync(string endpointKey, SmoothTokenBucket? requests, SmoothTokenBucket? tokensBucket, int tokens,
+        CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _mode) != Shared || Volatile.Read(ref _connection) is not { } connection)
+        {
+            return null;
+        }
+
+        try
+        {
+            var budget = $"{_options.KeyPrefix}:budget:{endpointKey}";
+            var result = await connection.GetDatabase().ScriptEvaluateAsync(TakeScript, [budget + ":requests", budget + ":tokens"],
+                    [requests?.Capacity ?? 0, requests?.PerSecond ?? 0, tokensBucket?.Capacity ?? 0, tokensBucket?.PerSecond ?? 0, tokens])
+                .WaitAsync(_options.OperationTimeout, _time, cancellationToken).ConfigureAwait(false);
+            return TimeSpan.FromMilliseconds((long)result);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            GoLocal(Describe(ex));
+            return null;
+        }
+    }
+
     private RedisKey KeyOf(string endpointKey, EndpointOutage reason) =>
-        $"{_options.KeyPrefix}:ep:{endpointKey}:{reason switch { EndpointOutage.Cooldown => "cooldown", EndpointOutage.Sidelined => "sidelined", _ => "breaker" }}";
+        $"{_options.KeyPrefix}:ep:{endpointKey}:{reason switch { EndpointOutage.Cooldown => "cooldown", EndpointOutage.Sidelined => "sidelined", EndpointOutage.BreakerOpen => "breaker", _ => "exhausted" }}";
 
     private async Task PublishAsync(IConnectionMultiplexer connection, string endpointKey, EndpointOutage reason, DateTimeOffset until)
     {
@@ -148,6 +223,7 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
     private async Task RunAsync(CancellationToken stop)
     {
         var subscribed = false;
+        Task<IConnectionMultiplexer>? connecting = null;
         while (!stop.IsCancellationRequested)
         {
             var wake = new CancellationTokenSource();
@@ -157,7 +233,9 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
                 var connection = Volatile.Read(ref _connection);
                 if (connection is null)
                 {
-                    connection = await _connect(stop).ConfigureAwait(false);
+                    // A first connection that takes long counts as an outage (logged) while it goes on in the background.
+                    connecting ??= _connect(stop);
+                    connection = await connecting.WaitAsync(_options.OperationTimeout, _time, stop).ConfigureAwait(false);
                     connection.ConnectionFailed += (_, e) => GoLocal($"connection failed: {e.FailureType}");
                     connection.ConnectionRestored += (_, _) => Wake();
                     Volatile.Write(ref _connection, connection);
@@ -170,8 +248,10 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
                     subscribed = true;
                 }
 
+                // A refresh that began before a failure elsewhere proves nothing about Redis now.
+                var failures = Volatile.Read(ref _failures);
                 await RefreshAsync(connection, stop).ConfigureAwait(false);
-                GoShared(connection);
+                GoShared(connection, failures);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -231,7 +311,8 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
                     {
                         EndpointOutage.Cooldown => "it asked for a wait (429/503)",
                         EndpointOutage.Sidelined => "its key out of quota or refused",
-                        _ => "its circuit open",
+                        EndpointOutage.BreakerOpen => "its circuit open",
+                        _ => "its rate limit used up (x-ratelimit-remaining at 0)",
                     };
                 }
             }
@@ -242,6 +323,7 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
 
     private void GoLocal(string reason)
     {
+        Interlocked.Increment(ref _failures);
         if (Interlocked.Exchange(ref _mode, Local) != Local)
         {
             RedisLog.Unavailable(_logger, reason);
@@ -256,8 +338,13 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
         _ => ex.GetType().Name,
     };
 
-    private void GoShared(IConnectionMultiplexer connection)
+    private void GoShared(IConnectionMultiplexer connection, int failuresBefore)
     {
+        if (Volatile.Read(ref _failures) != failuresBefore)
+        {
+            return;
+        }
+
         var previous = Interlocked.Exchange(ref _mode, Shared);
         if (previous == Shared)
         {

@@ -31,11 +31,15 @@ internal sealed class EndpointState
     }
 
     /// <summary>A state whose outages are shared with a fleet through <paramref name="sharing"/>, under <paramref name="key"/>.</summary>
-    public EndpointState(string key, IEndpointStateSharing sharing)
+    public EndpointState(string key, IEndpointStateSharing sharing, ISharedBudget? budget = null)
     {
         Key = key;
         Sharing = sharing;
+        Budget = budget;
     }
+
+    /// <summary>The fleet's pacing budget this endpoint's pacer takes from first; <see langword="null"/> for local pacing only.</summary>
+    public ISharedBudget? Budget { get; }
 
     /// <summary>The endpoint's <see cref="EndpointTarget.StateKey"/>, when the state is shared.</summary>
     public string? Key { get; }
@@ -108,7 +112,7 @@ internal sealed class EndpointState
 
         lock (_lock)
         {
-            Pacer ??= new EndpointPacer(requestsPerMinute, tokensPerMinute, time);
+            Pacer ??= new EndpointPacer(requestsPerMinute, tokensPerMinute, time, Budget, Key);
         }
     }
 
@@ -125,11 +129,15 @@ internal sealed class EndpointState
 
             lock (_lock)
             {
-                pacer = Pacer ??= new EndpointPacer(null, null, time);
+                pacer = Pacer ??= new EndpointPacer(null, null, time, Budget, Key);
             }
         }
 
         pacer.Learn(headers, now);
+        if (Sharing is not null && pacer.ExhaustedUntil(now) is { } exhausted)
+        {
+            Share(EndpointOutage.RateLimitExhausted, exhausted);
+        }
     }
 
     /// <summary>The endpoint's circuit breaker (Polly's), once a router set it up; every attempt to the endpoint runs through it.</summary>

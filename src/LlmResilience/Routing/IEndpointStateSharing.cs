@@ -30,4 +30,7 @@ internal enum EndpointOutage
 
     /// <summary>Its circuit breaker opened.</summary>
     BreakerOpen = 2,
+
+    /// <summary>Its <c>x-ratelimit-remaining-*</c> headers said a budget is used up until <c>x-ratelimit-reset-*</c>.</summary>
+    RateLimitExhausted = 3,
 }

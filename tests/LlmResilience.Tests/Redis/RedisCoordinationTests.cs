@@ -15,6 +15,7 @@ namespace LlmResilience.Tests.Redis;
 /// Two instances of one client (two service providers, as two processes would be) sharing one real redis-server, over
 /// real sockets to FakeLlmServer: what one learns about an endpoint keeps the other off it, and Redis never fails a call.
 /// </summary>
+[Collection(RedisCollection.Name)]
 public sealed class RedisCoordinationTests
 {
     private const string KeyA = "sk-fleet-A-1111111111111111";
@@ -107,9 +108,12 @@ public sealed class RedisCoordinationTests
         await using var redis = await RedisServer.StartAsync();
         await using var primary = await FakeLlmServer.StartAsync();
         await using var secondary = await FakeLlmServer.StartAsync();
-        LlmEndpoint[] endpoints = [Endpoint("primary", primary.BaseAddress, KeyA), Endpoint("secondary", secondary.BaseAddress, KeyB, priority: 1)];
+        // Paced (generously): the shared budget, taken from Redis, is on every call's path.
+        LlmEndpoint[] endpoints = [Endpoint("primary", primary.BaseAddress, KeyA, requestsPerMinute: 60_000), Endpoint("secondary", secondary.BaseAddress, KeyB, priority: 1, requestsPerMinute: 60_000)];
         await using var a = await Instance.StartAsync(redis.Configuration, endpoints);
         await using var b = await Instance.StartAsync(redis.Configuration, endpoints);
+        await a.Client.CompleteAsync(TestClients.Hello());
+        await AssertKeyExistsAsync(redis, ":budget:primary#");
 
         redis.Kill();
         var stopwatch = Stopwatch.StartNew();
@@ -147,7 +151,7 @@ public sealed class RedisCoordinationTests
     {
         await using var redis = await RedisServer.StartAsync();
         await using var server = await FakeLlmServer.StartAsync();
-        LlmEndpoint[] endpoints = [Endpoint("one", server.BaseAddress, KeyA), Endpoint("two", server.BaseAddress, KeyB, priority: 1)];
+        LlmEndpoint[] endpoints = [Endpoint("one", server.BaseAddress, KeyA, requestsPerMinute: 60_000), Endpoint("two", server.BaseAddress, KeyB, priority: 1, requestsPerMinute: 60_000)];
         await using var a = await Instance.StartAsync(redis.Configuration, endpoints);
 
         Signal("STOP", redis.ProcessId!.Value); // Redis accepts nothing and answers nothing: slow, not refused
@@ -240,14 +244,26 @@ public sealed class RedisCoordinationTests
         }
     }
 
+    private static async Task AssertKeyExistsAsync(RedisServer redis, string part)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Configuration);
+        var keys = new List<string>();
+        await foreach (var key in connection.GetServer(connection.GetEndPoints()[0]).KeysAsync(pattern: "*"))
+        {
+            keys.Add(key.ToString());
+        }
+
+        Assert.Contains(keys, k => k.Contains(part, StringComparison.Ordinal));
+    }
+
     private static void Signal(string signal, int pid)
     {
         using var kill = Process.Start("kill", $"-{signal} {pid}");
         kill.WaitForExit();
     }
 
-    private static LlmEndpoint Endpoint(string name, Uri baseAddress, string key, int priority = 0) =>
-        new() { Name = name, BaseAddress = baseAddress, ApiKey = key, Priority = priority };
+    private static LlmEndpoint Endpoint(string name, Uri baseAddress, string key, int priority = 0, int? requestsPerMinute = null) =>
+        new() { Name = name, BaseAddress = baseAddress, ApiKey = key, Priority = priority, RequestsPerMinute = requestsPerMinute };
 
     private static FakeBehavior QuotaExhaustedFor(string key) => FakeBehavior.Custom("QuotaByKey", async (http, ct) =>
     {

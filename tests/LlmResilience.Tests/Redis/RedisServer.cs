@@ -123,3 +123,10 @@ internal sealed class RedisServer : IAsyncDisposable
         }
     }
 }
+
+/// <summary>The Redis tests run one after another: each starts its own redis-server, and the timing ones need the cores.</summary>
+[CollectionDefinition(Name)]
+public sealed class RedisCollection
+{
+    public const string Name = "Redis";
+}
