@@ -1,10 +1,6 @@
-using System.Diagnostics;
 using LlmResilience.Chat;
 using LlmResilience.Testing;
 using LlmResilience.Tests.Helpers;
-using LlmResilience.Tests.Shared;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace LlmResilience.Tests.Redis;
@@ -92,40 +88,11 @@ public sealed class SharedPacingTests(ITestOutputHelper output)
         return (excess, requests[^1].ElapsedSince(requests[0]));
     }
 
-    private static async Task<PacedInstance> StartAsync(FakeLlmServer server, RedisServer? redis)
-    {
-        var services = new ServiceCollection();
-        var logs = new CapturingLoggerProvider();
-        services.AddSingleton<ILoggerFactory>(logs);
-        var builder = services.AddChatCompletionsClient(o =>
+    // A generous timeout: these tests are about sharing, not about a loaded machine's Redis falling back to local pacing.
+    private static Task<SingleEndpointInstance> StartAsync(FakeLlmServer server, RedisServer? redis) =>
+        SingleEndpointInstance.StartAsync(server, redis, RequestsPerMinute, o =>
         {
-            o.BaseAddress = server.BaseAddress;
-            o.Model = "test-model";
-            o.Resilience = TestClients.FastResilience();
-            o.Endpoints.Add(new LlmEndpoint { Name = "paced", BaseAddress = server.BaseAddress, ApiKey = TestClients.ApiKey, RequestsPerMinute = RequestsPerMinute });
+            o.RefreshInterval = TimeSpan.FromMilliseconds(50);
+            o.OperationTimeout = TimeSpan.FromSeconds(1);
         });
-        if (redis is not null)
-        {
-            // A generous timeout: this test is about sharing, not about a loaded machine's Redis falling back to local pacing.
-            builder.AddLlmRedisCoordination(redis.Configuration, o =>
-            {
-                o.RefreshInterval = TimeSpan.FromMilliseconds(50);
-                o.OperationTimeout = TimeSpan.FromSeconds(1);
-            });
-        }
-
-        var provider = services.BuildServiceProvider();
-        var instance = new PacedInstance(provider, provider.GetRequiredService<IChatCompletionsClient>(), provider.GetService<RedisEndpointStateStore>(), logs);
-        if (instance.Store is { } store)
-        {
-            Assert.True(await Eventually.TrueAsync(() => store.IsShared, TimeSpan.FromSeconds(10)), "the instance never connected to Redis");
-        }
-
-        return instance;
-    }
-
-    private sealed record PacedInstance(ServiceProvider Provider, IChatCompletionsClient Client, RedisEndpointStateStore? Store, CapturingLoggerProvider Logs) : IAsyncDisposable
-    {
-        public ValueTask DisposeAsync() => Provider.DisposeAsync();
-    }
 }
