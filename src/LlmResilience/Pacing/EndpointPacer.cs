@@ -15,10 +15,14 @@ internal sealed class EndpointPacer
     private readonly bool _tokensConfigured;
     private DateTimeOffset _requestsExhaustedUntil;
     private DateTimeOffset _tokensExhaustedUntil;
+    private readonly ISharedBudget? _shared;
+    private readonly string? _key;
 
-    public EndpointPacer(int? requestsPerMinute, int? tokensPerMinute, TimeProvider time)
+    public EndpointPacer(int? requestsPerMinute, int? tokensPerMinute, TimeProvider time, ISharedBudget? shared = null, string? key = null)
     {
         _time = time;
+        _shared = key is null ? null : shared;
+        _key = key;
         if (requestsPerMinute is { } rpm)
         {
             Requests = Bucket(rpm, time);
@@ -86,6 +90,12 @@ internal sealed class EndpointPacer
     public async ValueTask<TimeSpan?> AdmitAsync(int tokens, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
+        if (_shared is not null && (Requests is not null || Tokens is not null) && ExhaustedUntil(now) is null
+            && await AdmitSharedAsync(tokens, maxWait, cancellationToken).ConfigureAwait(false) is { } shared)
+        {
+            return shared == TimeSpan.Zero ? null : shared;
+        }
+
         if (ExhaustedUntil(now) is null && TryTakeNow(tokens))
         {
             return null;
@@ -113,6 +123,37 @@ internal sealed class EndpointPacer
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Admits the call on the fleet's buckets: <see cref="TimeSpan.Zero"/> once taken (after waiting for room, within
+    /// <paramref name="maxWait"/>), the wait when room is further off, or <see langword="null"/> when the fleet's budget
+    /// cannot be reached (the local buckets then decide). The local buckets are left alone, full for such a fallback.
+    /// </summary>
+    private async ValueTask<TimeSpan?> AdmitSharedAsync(int tokens, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var waited = TimeSpan.Zero;
+        while (true)
+        {
+            if (await _shared!.TryTakeAsync(_key!, Requests, Tokens, tokens, cancellationToken).ConfigureAwait(false) is not { } wait)
+            {
+                return null;
+            }
+
+            if (wait == TimeSpan.Zero)
+            {
+                return TimeSpan.Zero;
+            }
+
+            if (waited + wait > maxWait)
+            {
+                return wait;
+            }
+
+            // Every instance waits for its own estimate and asks again: no queue across processes, none starves.
+            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+            waited += wait;
+        }
     }
 
     /// <summary>After the answer's <c>usage</c>: charges what the estimate missed, or gives back what it overshot.</summary>

@@ -22,6 +22,52 @@ internal sealed class EndpointState
     private LlmFailureKind _sidelinedFor;
     private DateTimeOffset _breakerOpenUntil;
     private CircuitBreakerStateProvider? _breakerState;
+    private DateTimeOffset _sharedUntil;
+    private string? _sharedWhy;
+
+    /// <summary>A state that stays in this process.</summary>
+    public EndpointState()
+    {
+    }
+
+    /// <summary>A state whose outages are shared with a fleet through <paramref name="sharing"/>, under <paramref name="key"/>.</summary>
+    public EndpointState(string key, IEndpointStateSharing sharing, ISharedBudget? budget = null)
+    {
+        Key = key;
+        Sharing = sharing;
+        Budget = budget;
+    }
+
+    /// <summary>The fleet's pacing budget this endpoint's pacer takes from first; <see langword="null"/> for local pacing only.</summary>
+    public ISharedBudget? Budget { get; }
+
+    /// <summary>The endpoint's <see cref="EndpointTarget.StateKey"/>, when the state is shared.</summary>
+    public string? Key { get; }
+
+    /// <summary>Where outages learned here are published; <see langword="null"/> for a process-local state.</summary>
+    public IEndpointStateSharing? Sharing { get; }
+
+    /// <summary>
+    /// What the fleet knows: the endpoint is out until <paramref name="until"/> because <paramref name="why"/>
+    /// (<see cref="DateTimeOffset.MinValue"/> when it is not). Replaces the previous shared view; local knowledge is kept.
+    /// </summary>
+    public void ApplyShared(DateTimeOffset until, string? why)
+    {
+        lock (_lock)
+        {
+            _sharedUntil = until;
+            _sharedWhy = why;
+        }
+    }
+
+    /// <summary>What this process learned itself, for republishing after the fleet's store was unreachable.</summary>
+    public (DateTimeOffset Cooldown, DateTimeOffset Sidelined, DateTimeOffset BreakerOpen) LocalOutages()
+    {
+        lock (_lock)
+        {
+            return (_cooldownUntil, _sidelinedUntil, _breakerOpenUntil);
+        }
+    }
 
     /// <summary>Failed attempts since the last success.</summary>
     public int ConsecutiveFailures => Volatile.Read(ref _consecutiveFailures);
@@ -66,7 +112,7 @@ internal sealed class EndpointState
 
         lock (_lock)
         {
-            Pacer ??= new EndpointPacer(requestsPerMinute, tokensPerMinute, time);
+            Pacer ??= new EndpointPacer(requestsPerMinute, tokensPerMinute, time, Budget, Key);
         }
     }
 
@@ -83,11 +129,15 @@ internal sealed class EndpointState
 
             lock (_lock)
             {
-                pacer = Pacer ??= new EndpointPacer(null, null, time);
+                pacer = Pacer ??= new EndpointPacer(null, null, time, Budget, Key);
             }
         }
 
         pacer.Learn(headers, now);
+        if (Sharing is not null && pacer.ExhaustedUntil(now) is { } exhausted)
+        {
+            Share(EndpointOutage.RateLimitExhausted, exhausted);
+        }
     }
 
     /// <summary>The endpoint's circuit breaker (Polly's), once a router set it up; every attempt to the endpoint runs through it.</summary>
@@ -124,10 +174,13 @@ internal sealed class EndpointState
                         args.Context.Properties.TryGetValue(PipelineKeys.Attempt, out var attempt) && CountsAgainstBreaker(attempt)),
                     OnOpened = args =>
                     {
+                        DateTimeOffset until;
                         lock (_lock)
                         {
-                            _breakerOpenUntil = time.GetUtcNow() + args.BreakDuration;
+                            until = _breakerOpenUntil = time.GetUtcNow() + args.BreakDuration;
                         }
+
+                        Share(EndpointOutage.BreakerOpen, until);
 
                         Log.BreakerOpened(logger, endpointName, (long)args.BreakDuration.TotalMilliseconds);
                         metrics?.RecordBreakerTransition(endpointName, "open");
@@ -144,6 +197,8 @@ internal sealed class EndpointState
                         {
                             _breakerOpenUntil = DateTimeOffset.MinValue;
                         }
+
+                        Withdraw(EndpointOutage.BreakerOpen);
 
                         Log.BreakerClosed(logger, endpointName);
                         metrics?.RecordBreakerTransition(endpointName, "closed");
@@ -183,6 +238,11 @@ internal sealed class EndpointState
                 until = exhausted;
             }
 
+            if (_sharedUntil > until)
+            {
+                until = _sharedUntil;
+            }
+
             return until > now ? until : null;
         }
     }
@@ -215,6 +275,11 @@ internal sealed class EndpointState
                 reasons.Add($"cooling down for {Seconds(_cooldownUntil - now)} more, as its last answer ({Describe(_lastFailureKind, _lastStatus)}) asked");
             }
 
+            if (_sharedUntil > now && reasons.Count == 0)
+            {
+                reasons.Add($"another instance found {_sharedWhy ?? "it unavailable"}, for {Seconds(_sharedUntil - now)} more (shared state)");
+            }
+
             return reasons.Count == 0 ? null : string.Join("; ", reasons);
         }
     }
@@ -236,6 +301,11 @@ internal sealed class EndpointState
                     _cooldownUntil = DateTimeOffset.MinValue;
                     _sidelinedUntil = DateTimeOffset.MinValue;
                     _sidelinedFor = LlmFailureKind.Unknown;
+                    if (wasSidelined)
+                    {
+                        Withdraw(EndpointOutage.Sidelined);
+                    }
+
                     return wasSidelined ? EndpointChange.Restored : EndpointChange.None;
                 }
             }
@@ -264,6 +334,7 @@ internal sealed class EndpointState
                 if (now + wait > _cooldownUntil)
                 {
                     _cooldownUntil = now + wait;
+                    Share(EndpointOutage.Cooldown, _cooldownUntil);
                 }
             }
 
@@ -275,9 +346,21 @@ internal sealed class EndpointState
             var newly = _sidelinedFor == LlmFailureKind.Unknown;
             _sidelinedFor = failure.Kind;
             _sidelinedUntil = now + (failure.Kind == LlmFailureKind.QuotaExceeded ? policy.QuotaCooldown : policy.UnauthorizedProbeAfter);
+            Share(EndpointOutage.Sidelined, _sidelinedUntil);
             return newly ? EndpointChange.Sidelined : EndpointChange.None;
         }
     }
+
+    // IEndpointStateSharing queues and returns at once, so calling it under the lock holds nothing up.
+    private void Share(EndpointOutage reason, DateTimeOffset until)
+    {
+        if (Sharing is { } sharing)
+        {
+            sharing.Publish(Key!, reason, until);
+        }
+    }
+
+    private void Withdraw(EndpointOutage reason) => Sharing?.Withdraw(Key!, reason);
 
     private static string Describe(LlmFailureKind kind, int? status) => status is { } code ? $"{kind}, HTTP {code}" : kind.ToString();
 

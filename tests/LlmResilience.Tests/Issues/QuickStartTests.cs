@@ -50,6 +50,12 @@ public sealed class QuickStartTests
         AssertReadmeBlockIsCompiledIn("## FakeLlmServer in your tests", Path.Combine("tests", "LlmResilience.Tests", "Issues", "ReadmeFakeLlmServerTests.cs"));
     }
 
+    [Fact]
+    public void ReadmeRedisSnippet_IsCompiledInATest()
+    {
+        AssertReadmeBlockIsCompiledIn("## Several instances: shared state through Redis", Path.Combine("tests", "LlmResilience.Tests", "Redis", "ReadmeRedisTests.cs"));
+    }
+
     private static void AssertReadmeBlockIsCompiledIn(string marker, string relativePath)
     {
         var root = RepositoryPaths.Root();
