@@ -5,7 +5,8 @@ namespace LlmResilience;
 /// <summary>
 /// A call's token cost before it is sent: the request body's size in bytes divided by four (about four bytes of
 /// JSON per token for English prompts), plus the output it asks for (<c>max_completion_tokens</c>, else
-/// <c>max_tokens</c>, else <see cref="DefaultOutputTokens"/>). Only an estimate: pacing corrects it from the answer's
+/// <c>max_tokens</c>, else <see cref="DefaultOutputTokens"/>; a body held as a stream is never read here, only its
+/// declared length counts). Only an estimate: pacing corrects it from the answer's
 /// <c>usage</c>, and the context preflight leaves a margin.
 /// </summary>
 internal static class TokenEstimate
@@ -28,11 +29,18 @@ internal static class TokenEstimate
             bytes = json.Bytes.Length;
             output = call.ChatRequest?.MaxCompletionTokens ?? call.ChatRequest?.MaxTokens;
         }
-        else if (content is not null)
+        else if (content is ByteArrayContent or ReadOnlyMemoryContent)
         {
+            // In memory: reading it does not use it up.
             var body = ReadBody(content);
             bytes = body.Length;
             output = MaxOutputOf(body);
+        }
+        else if (content is not null)
+        {
+            // A stream body may be read only once, by the send: its declared length, and the default output.
+            bytes = content.Headers.ContentLength ?? 0;
+            output = null;
         }
         else
         {

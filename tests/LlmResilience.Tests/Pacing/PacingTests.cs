@@ -201,6 +201,27 @@ public sealed class PacingTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.False(bucket.AttemptAcquire(1).IsAcquired);
     }
 
+    [Fact]
+    public async Task LearnedTokenLimit_UnderAnotherClientWithoutRetries_AStreamedBodyIsStillSentWhole()
+    {
+        // No retries and no endpoints: the handler does not buffer a stream body. Once a token limit is learned, the
+        // token estimate must not read (and so consume) the body that is about to be sent.
+        await using var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { TokensPerMinute = 6_000_000 });
+        var (http, _) = TestClients.Pipeline(TestClients.FastResilience(o => o.MaxRetryAttempts = 0));
+        using var client = http;
+        const string body = """{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}""";
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var content = new StreamContent(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(body)));
+            content.Headers.ContentType = new("application/json");
+            using var response = await client.PostAsync(new Uri(server.BaseAddress, "chat/completions"), content);
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+
+        Assert.All(server.Requests, r => Assert.Equal(body, r.Body));
+    }
+
     [Theory]
     [InlineData("""{"model":"m","max_tokens":300}""", 300)]
     [InlineData("""{"max_completion_tokens":50,"max_tokens":300}""", 50)]
