@@ -299,7 +299,7 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
         for (var i = 0; i < states.Length; i++)
         {
             var until = DateTimeOffset.MinValue;
-            string? why = null;
+            var reason = EndpointOutage.Cooldown;
             for (var j = 0; j < Outages.Length; j++)
             {
                 if (values[(i * Outages.Length) + j] is { HasValue: true } value
@@ -307,17 +307,11 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
                     && DateTimeOffset.FromUnixTimeMilliseconds(ms) is var end && end > until)
                 {
                     until = end;
-                    why = Outages[j] switch
-                    {
-                        EndpointOutage.Cooldown => "it asked for a wait (429/503)",
-                        EndpointOutage.Sidelined => "its key out of quota or refused",
-                        EndpointOutage.BreakerOpen => "its circuit open",
-                        _ => "its rate limit used up (x-ratelimit-remaining at 0)",
-                    };
+                    reason = Outages[j];
                 }
             }
 
-            states[i].Value.ApplyShared(until, why);
+            states[i].Value.ApplyShared(until, reason);
         }
     }
 

@@ -328,6 +328,11 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                 return Refuse(call, tooLarge);
             }
 
+            if (endpoint.State?.HeldOff(_time.GetUtcNow()) is not null && await WaitUntilNotHeldOffAsync(call, endpoint, context).ConfigureAwait(false) is { } heldOff)
+            {
+                return Refuse(call, heldOff);
+            }
+
             if (endpoint.State?.Pacer is { } ownPacer && await PaceAsync(call, endpoint, ownPacer, context).ConfigureAwait(false) is { } pacedOut)
             {
                 return Refuse(call, pacedOut);
@@ -455,6 +460,47 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     {
         call.LocalFailure = failure;
         return Outcome.FromException<HttpResponseMessage>(failure);
+    }
+
+    /// <summary>
+    /// A client's only endpoint is held off (its server asked for a wait, here or, through a fleet's shared state, in
+    /// another instance): waits for the end when it comes within MaxRetryAfter and the deadline, as a retry would;
+    /// otherwise returns the failure to end the call with, no request sent.
+    /// </summary>
+    private async ValueTask<LlmException?> WaitUntilNotHeldOffAsync(LlmCall call, EndpointTarget endpoint, ResilienceContext context)
+    {
+        // Bounded: a hold that another failure extends meanwhile is waited for twice more at most. Once the end waited for
+        // has come, a timer that fired a little early leaves nothing to wait for.
+        var waitedFor = DateTimeOffset.MinValue;
+        for (var waits = 0; endpoint.State!.HeldOff(_time.GetUtcNow()) is { } held && held.Until > waitedFor; waits++)
+        {
+            var now = _time.GetUtcNow();
+            var wait = held.Until - now;
+            var why = $"{endpoint.Name}: {endpoint.State.WhyUnavailable(now) ?? "held off"}";
+            if (wait > _options.MaxRetryAfter || wait >= call.Remaining || waits >= 2)
+            {
+                call.StopReason = CallStopReason.NoEndpointAvailable;
+                var limit = wait > _options.MaxRetryAfter ? $"beyond MaxRetryAfter ({_options.MaxRetryAfter})" : waits >= 2 ? "and kept being extended" : "beyond the call's deadline";
+                return new LlmException(held.Kind,
+                    $"The endpoint is held off for {Math.Ceiling(wait.TotalSeconds):0} s more, {limit}, so no request was sent{(call.AttemptCount == 0 ? string.Empty : $" after {LlmFailures.Count(call.AttemptCount)}")}: {why}. Retry after RetryAfter, or add endpoints to fail over to.")
+                {
+                    RetryAfter = wait,
+                    Attempts = call.AttemptCount,
+                    Endpoint = endpoint.Name,
+                };
+            }
+
+            if (_logger.IsEnabled(LogLevel.Warning))
+            {
+                Log.WaitingForEndpoint(_logger, CallReporting.ClientName(call), why, (long)wait.TotalMilliseconds);
+            }
+
+            call.Telemetry?.OnEndpointWait(wait, why); // telemetry
+            await Task.Delay(wait, _time, context.CancellationToken).ConfigureAwait(false);
+            waitedFor = held.Until;
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -23,7 +23,12 @@ internal sealed class EndpointState
     private DateTimeOffset _breakerOpenUntil;
     private CircuitBreakerStateProvider? _breakerState;
     private DateTimeOffset _sharedUntil;
-    private string? _sharedWhy;
+    private EndpointOutage _sharedReason;
+    private LlmFailureKind _cooldownKind;
+
+    // The latest end of any outage above (UTC ticks), written under the lock, read without it: a call on a healthy
+    // endpoint learns that nothing holds it off from one field read, with no lock that 32 callers would contend for.
+    private long _outageEndTicks;
 
     /// <summary>A state that stays in this process.</summary>
     public EndpointState()
@@ -48,15 +53,16 @@ internal sealed class EndpointState
     public IEndpointStateSharing? Sharing { get; }
 
     /// <summary>
-    /// What the fleet knows: the endpoint is out until <paramref name="until"/> because <paramref name="why"/>
+    /// What the fleet knows: the endpoint is out until <paramref name="until"/> because of <paramref name="reason"/>
     /// (<see cref="DateTimeOffset.MinValue"/> when it is not). Replaces the previous shared view; local knowledge is kept.
     /// </summary>
-    public void ApplyShared(DateTimeOffset until, string? why)
+    public void ApplyShared(DateTimeOffset until, EndpointOutage reason)
     {
         lock (_lock)
         {
             _sharedUntil = until;
-            _sharedWhy = why;
+            _sharedReason = reason;
+            ExtendOutage(until);
         }
     }
 
@@ -178,6 +184,7 @@ internal sealed class EndpointState
                         lock (_lock)
                         {
                             until = _breakerOpenUntil = time.GetUtcNow() + args.BreakDuration;
+                            ExtendOutage(until);
                         }
 
                         Share(EndpointOutage.BreakerOpen, until);
@@ -247,6 +254,38 @@ internal sealed class EndpointState
         }
     }
 
+    /// <summary>
+    /// For an endpoint with nowhere else to go (a client's only one): until when it is held off by a wait its server
+    /// asked for (a 429/503 hint), a sidelined key, an open breaker or what the fleet shared, and the failure kind that
+    /// says why; <see langword="null"/> when nothing holds it off. Pacing (budgets, <c>x-ratelimit-remaining</c> at 0) is
+    /// the pacer's to wait for. Lock-free when nothing holds it off.
+    /// </summary>
+    public (DateTimeOffset Until, LlmFailureKind Kind)? HeldOff(DateTimeOffset now)
+    {
+        if (Volatile.Read(ref _outageEndTicks) <= now.UtcTicks)
+        {
+            return null;
+        }
+
+        lock (_lock)
+        {
+            (DateTimeOffset Until, LlmFailureKind Kind)? held = null;
+            void Consider(DateTimeOffset until, LlmFailureKind kind)
+            {
+                if (until > now && (held is null || until > held.Value.Until))
+                {
+                    held = (until, kind);
+                }
+            }
+
+            Consider(_cooldownUntil, _cooldownKind);
+            Consider(_sidelinedUntil, _sidelinedFor);
+            Consider(_breakerOpenUntil, LlmFailureKind.CircuitOpen);
+            Consider(_sharedUntil, _sharedReason is EndpointOutage.Cooldown or EndpointOutage.RateLimitExhausted ? LlmFailureKind.RateLimited : LlmFailureKind.CircuitOpen);
+            return held;
+        }
+    }
+
     /// <summary>Why the endpoint is unavailable at <paramref name="now"/>, for a message; <see langword="null"/> when it is available.</summary>
     public string? WhyUnavailable(DateTimeOffset now)
     {
@@ -277,7 +316,7 @@ internal sealed class EndpointState
 
             if (_sharedUntil > now && reasons.Count == 0)
             {
-                reasons.Add($"another instance found {_sharedWhy ?? "it unavailable"}, for {Seconds(_sharedUntil - now)} more (shared state)");
+                reasons.Add($"another instance found {Describe(_sharedReason)}, for {Seconds(_sharedUntil - now)} more (shared state)");
             }
 
             return reasons.Count == 0 ? null : string.Join("; ", reasons);
@@ -334,6 +373,8 @@ internal sealed class EndpointState
                 if (now + wait > _cooldownUntil)
                 {
                     _cooldownUntil = now + wait;
+                    _cooldownKind = failure.Kind;
+                    ExtendOutage(_cooldownUntil);
                     Share(EndpointOutage.Cooldown, _cooldownUntil);
                 }
             }
@@ -346,6 +387,7 @@ internal sealed class EndpointState
             var newly = _sidelinedFor == LlmFailureKind.Unknown;
             _sidelinedFor = failure.Kind;
             _sidelinedUntil = now + (failure.Kind == LlmFailureKind.QuotaExceeded ? policy.QuotaCooldown : policy.UnauthorizedProbeAfter);
+            ExtendOutage(_sidelinedUntil);
             Share(EndpointOutage.Sidelined, _sidelinedUntil);
             return newly ? EndpointChange.Sidelined : EndpointChange.None;
         }
@@ -361,6 +403,23 @@ internal sealed class EndpointState
     }
 
     private void Withdraw(EndpointOutage reason) => Sharing?.Withdraw(Key!, reason);
+
+    private static string Describe(EndpointOutage reason) => reason switch
+    {
+        EndpointOutage.Cooldown => "it asked for a wait (429/503)",
+        EndpointOutage.Sidelined => "its key out of quota or refused",
+        EndpointOutage.BreakerOpen => "its circuit open",
+        _ => "its rate limit used up (x-ratelimit-remaining at 0)",
+    };
+
+    // Under the lock.
+    private void ExtendOutage(DateTimeOffset until)
+    {
+        if (until.UtcTicks > _outageEndTicks)
+        {
+            Volatile.Write(ref _outageEndTicks, until.UtcTicks);
+        }
+    }
 
     private static string Describe(LlmFailureKind kind, int? status) => status is { } code ? $"{kind}, HTTP {code}" : kind.ToString();
 

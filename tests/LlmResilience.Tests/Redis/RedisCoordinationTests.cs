@@ -49,6 +49,33 @@ public sealed class RedisCoordinationTests
     }
 
     [RedisFact]
+    public async Task RetryAfter429OnOneInstance_OneEndpointOnly_TheOtherInstanceWaitsItOutBeforeSending()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var server = await FakeLlmServer.StartAsync(new FakeLlmServerOptions { DefaultContent = Answer });
+        server.Enqueue(FakeBehavior.RateLimited(new Dictionary<string, string> { ["retry-after-ms"] = "1500" }));
+        await using var a = await SingleEndpointInstance.StartAsync(server, redis, requestsPerMinute: null, static o => o.OperationTimeout = TimeSpan.FromSeconds(1));
+        await using var b = await SingleEndpointInstance.StartAsync(server, redis, requestsPerMinute: null, static o => o.OperationTimeout = TimeSpan.FromSeconds(1));
+
+        // Instance A is told to wait 1.5 s; it retries after that and succeeds.
+        var first = a.Client.CompleteAsync(TestClients.Hello(Prompt));
+        Assert.True(await Eventually.TrueAsync(() => b.Store!.States.Any(s => s.Value.HeldOff(DateTimeOffset.UtcNow) is not null), TimeSpan.FromSeconds(5)),
+            "instance B never learned the wait instance A was asked for");
+        await AssertNothingSecretInAsync(redis, [TestClients.ApiKey, Prompt, Answer]); // while the cooldown is in Redis
+
+        // Instance B has nowhere else to go: its call waits out A's cooldown instead of meeting another 429.
+        var second = await b.Client.CompleteAsync(TestClients.Hello(Prompt));
+        await first;
+
+        Assert.Equal(3, server.Requests.Count);
+        Assert.All(server.Requests.Skip(1), r => Assert.True(r.ElapsedSince(server.Requests[0]) >= TimeSpan.FromMilliseconds(1450),
+            $"a request came {r.ElapsedSince(server.Requests[0]).TotalMilliseconds:0} ms after the 429"));
+        Assert.Equal(Answer, second.Content);
+        var waiting = Assert.Single(b.Logs.Entries, e => e.EventId.Name == "WaitingForEndpoint");
+        Assert.Contains("another instance", waiting.Message, StringComparison.Ordinal);
+    }
+
+    [RedisFact]
     public async Task InsufficientQuotaOnOneInstance_TheOtherInstanceLeavesThatKeyOut()
     {
         await using var redis = await RedisServer.StartAsync();

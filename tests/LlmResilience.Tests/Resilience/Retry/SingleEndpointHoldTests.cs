@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using LlmResilience.Testing;
+using LlmResilience.Tests.Helpers;
+using LlmResilience.Tests.Shared;
+
+namespace LlmResilience.Tests.Resilience.Retry;
+
+/// <summary>
+/// A client with one endpoint has nowhere to fail over to, but a wait its server asked for still holds every call of the
+/// client, not only the call that was told: the next calls wait for it (within MaxRetryAfter and the deadline) or fail at
+/// once, sending nothing. Real 429s over a socket.
+/// </summary>
+public sealed class SingleEndpointHoldTests
+{
+    [Fact]
+    public async Task RetryAfterOnOneCall_TheNextCallWaitsForItBeforeSending()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.RateLimited(new Dictionary<string, string> { ["retry-after-ms"] = "400" }));
+        var logs = new CapturingLoggerProvider();
+        using var client = TestClients.Chat(server, o => o.MaxRetryAttempts = 0, loggerFactory: logs);
+
+        var told = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
+        Assert.Equal(LlmFailureKind.RateLimited, told.Kind);
+
+        var started = Stopwatch.StartNew();
+        var completion = await client.CompleteAsync(TestClients.Hello());
+
+        Assert.Equal(2, server.Requests.Count);
+        Assert.NotNull(completion.Content);
+        // The second request reached the server only once the wait the 429 asked for was over (less the time the first
+        // call took to fail), never at once, as it did before.
+        Assert.True(server.Requests[1].ElapsedSince(server.Requests[0]) >= TimeSpan.FromMilliseconds(380),
+            $"the second request came {server.Requests[1].ElapsedSince(server.Requests[0]).TotalMilliseconds:0} ms after the 429");
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(300), $"the second call took {started.Elapsed.TotalMilliseconds:0} ms");
+        var waiting = Assert.Single(logs.Entries, e => e.EventId.Name == "WaitingForEndpoint");
+        Assert.Contains("cooling down", waiting.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RetryAfterOnOneCall_CallsStartedMeanwhileAreHeldTooAndAllSucceed()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.RateLimited(new Dictionary<string, string> { ["retry-after-ms"] = "300" }));
+        var logs = new CapturingLoggerProvider();
+        using var client = TestClients.Chat(server, loggerFactory: logs);
+
+        var first = client.CompleteAsync(TestClients.Hello());
+        // The first call has its 429 and waits to retry: the endpoint is held from now on.
+        Assert.True(await Eventually.TrueAsync(() => logs.Entries.Any(e => e.EventId.Name == "Retrying"), TimeSpan.FromSeconds(5)));
+        var others = Enumerable.Range(0, 5).Select(_ => client.CompleteAsync(TestClients.Hello())).ToArray();
+        await first;
+        await Task.WhenAll(others);
+
+        // One 429 and six answers: none of the calls started during the wait went out before it ended.
+        Assert.Equal(7, server.Requests.Count);
+        var rateLimited = server.Requests[0];
+        Assert.All(server.Requests.Skip(1), r => Assert.True(r.ElapsedSince(rateLimited) >= TimeSpan.FromMilliseconds(280),
+            $"a request came {r.ElapsedSince(rateLimited).TotalMilliseconds:0} ms after the 429"));
+    }
+
+    [Fact]
+    public async Task HoldBeyondMaxRetryAfter_TheNextCallFailsAtOnceWithoutSending()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.RateLimited(new Dictionary<string, string> { ["Retry-After"] = "600" }));
+        using var client = TestClients.Chat(server, o => o.MaxRetryAfter = TimeSpan.FromSeconds(10));
+
+        var told = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
+        Assert.Equal(LlmFailureKind.RateLimited, told.Kind);
+
+        var started = Stopwatch.StartNew();
+        var held = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
+
+        Assert.Single(server.Requests);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"took {started.Elapsed}");
+        Assert.Equal(LlmFailureKind.RateLimited, held.Kind);
+        Assert.Equal(0, held.Attempts);
+        Assert.InRange(held.RetryAfter!.Value.TotalSeconds, 590, 600);
+        Assert.Contains("no request was sent", held.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxRetryAfter", held.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(TestClients.ApiKey, held.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HoldBeyondTheDeadline_FailsAtOnceWithoutSending()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.RateLimited(new Dictionary<string, string> { ["Retry-After"] = "5" }));
+        using var client = TestClients.Chat(server, o => o.MaxRetryAttempts = 0);
+        await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
+
+        var started = Stopwatch.StartNew();
+        var held = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello(),
+            new LlmRequestOptions { TotalTimeout = TimeSpan.FromSeconds(2) }, CancellationToken.None));
+
+        Assert.Single(server.Requests);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(1), $"took {started.Elapsed}");
+        Assert.Equal(LlmFailureKind.RateLimited, held.Kind);
+        Assert.Contains("deadline", held.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SuccessAfterTheWait_ClearsTheHold_LaterCallsGoAtOnce()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.RateLimited(new Dictionary<string, string> { ["retry-after-ms"] = "150" }));
+        using var client = TestClients.Chat(server);
+
+        await client.CompleteAsync(TestClients.Hello()); // the 429, then the answer after 150 ms
+        var started = Stopwatch.StartNew();
+        for (var i = 0; i < 5; i++)
+        {
+            await client.CompleteAsync(TestClients.Hello());
+        }
+
+        Assert.Equal(7, server.Requests.Count);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"five calls took {started.Elapsed}");
+    }
+}
