@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using LlmResilience.Benchmarks;
 
-// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --throughput [--callers N] [--rounds N] [--seconds S] [--warmup-seconds S] [--clients A,B | --only A] [--round-times] | --attribution [--warmup-seconds N] | --interleaved [--rounds N] [--stream-rounds N] [--warmup-seconds N] [--clients Bare,Ours,HandlerOnly,OpenAiSdk] [--otel | --otel-http] | --quick] [BenchmarkDotNet options]
+// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --throughput [--callers N] [--rounds N] [--seconds S] [--warmup-seconds S] [--clients A,B | --only A] [--round-times] | --attribution [--warmup-seconds N] | --redis [--rounds N] [--warmup-seconds N] [--callers N] | --learned-headers [--iterations N] | --interleaved [--rounds N] [--stream-rounds N] [--warmup-seconds N] [--clients Bare,Ours,HandlerOnly,OpenAiSdk] [--otel | --otel-http] | --quick] [BenchmarkDotNet options]
 
 if (args.Contains("--check-server"))
 {
@@ -13,6 +13,11 @@ if (args.Contains("--throughput"))
     // Synchronous on the main thread (no await before it): the round timer sleeps here, not on a pool thread.
     return Throughput.Run(IntOption(args, "--callers", 32), IntOption(args, "--rounds", 5), DoubleOption(args, "--seconds", 3),
         DoubleOption(args, "--warmup-seconds", 10), StringOption(args, "--only") ?? StringOption(args, "--clients"), args.Contains("--round-times"));
+}
+
+if (args.Contains("--redis"))
+{
+    return await RedisCost.RunAsync(IntOption(args, "--rounds", 3000), IntOption(args, "--warmup-seconds", 20), IntOption(args, "--callers", 1));
 }
 
 if (args.Contains("--learned-headers"))
