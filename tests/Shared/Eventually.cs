@@ -18,4 +18,21 @@ internal static class Eventually
 
         return true;
     }
+
+    /// <summary>The same for a condition that must await (a query to a server).</summary>
+    public static async Task<bool> TrueAsync(Func<Task<bool>> condition, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(2));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(5);
+        }
+
+        return true;
+    }
 }

@@ -62,7 +62,7 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
         end
         local function save(key, value, capacity, rate)
           redis.call('HSET', key, 'level', tostring(value), 'at', tostring(now))
-          redis.call('PEXPIRE', key, math.ceil(capacity * 1000 / rate) + 1000)
+          redis.call('PEXPIRE', key, math.ceil(2 * capacity * 1000 / rate) + 1000) -- a debt (below zero) refills too
         end
         local rcap, rrate, tcap, trate = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
         local cost = math.min(tonumber(ARGV[5]), tcap)
@@ -89,6 +89,23 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
         if tokens then
           save(KEYS[2], tokens - cost, tcap, trate)
         end
+        return 0
+        """;
+
+    // A correction after an answer's usage, on the tokens bucket the take script keeps: refilled to now, then charged
+    // (ARGV[3] > 0, down to one bucket below zero: a debt the refill pays back) or given back (up to full).
+    private const string CorrectScript = """
+        local time = redis.call('TIME')
+        local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+        local capacity, rate, tokens = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+        local stored = redis.call('HMGET', KEYS[1], 'level', 'at')
+        local level = capacity
+        if tonumber(stored[1]) ~= nil then
+          level = math.min(capacity, tonumber(stored[1]) + math.max(0, now - tonumber(stored[2])) * rate / 1000)
+        end
+        level = math.max(-capacity, math.min(capacity, level - tokens))
+        redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
+        redis.call('PEXPIRE', KEYS[1], math.ceil(2 * capacity * 1000 / rate) + 1000)
         return 0
         """;
 
@@ -181,6 +198,25 @@ internal sealed class RedisEndpointStateStore : IEndpointStateStore, IEndpointSt
         {
             GoLocal(Describe(ex));
             return null;
+        }
+    }
+
+    public void Correct(string endpointKey, SmoothTokenBucket tokensBucket, int tokens)
+    {
+        if (Volatile.Read(ref _mode) != Shared || Volatile.Read(ref _connection) is not { } connection)
+        {
+            return;
+        }
+
+        try
+        {
+            // Fire and forget: the answer is already in the caller's hands, and nothing waits for Redis.
+            _ = connection.GetDatabase().ScriptEvaluateAsync(CorrectScript, [$"{_options.KeyPrefix}:budget:{endpointKey}:tokens"],
+                [tokensBucket.Capacity, tokensBucket.PerSecond, tokens], CommandFlags.FireAndForget);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            GoLocal(Describe(ex));
         }
     }
 

@@ -76,6 +76,9 @@ internal sealed class LlmCall : IDisposable
     /// <summary>The tokens pacing took for the call (its estimate), corrected from the answer's <c>usage</c>.</summary>
     public int? ChargedTokens { get; set; }
 
+    /// <summary>Whether <see cref="ChargedTokens"/> were taken from a fleet's shared budget (corrections go there too).</summary>
+    public bool ChargedShared { get; set; }
+
     /// <summary>
     /// A failure the pipeline decided without a response to go with it (no endpoint available, paced out, a request too
     /// large for every context window): it ends the call as it is, without another attempt.

@@ -194,7 +194,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         if (call.ChargedTokens is { } charged && completion.Usage is { TotalTokens: > 0 } usage)
         {
             // Pacing took an estimate; the answer says what the call cost.
-            call.LastAttempt?.Endpoint.State?.Pacer?.Correct(charged, usage.TotalTokens);
+            call.LastAttempt?.Endpoint.State?.Pacer?.Correct(charged, usage.TotalTokens, call.ChargedShared);
         }
 
         call.Telemetry?.OnCompletion(completion); // telemetry: response id, model, finish reasons, usage
@@ -303,7 +303,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
                 chunk.Endpoint = call.LastAttempt?.Endpoint.Name;
                 if (chunk.Usage is { TotalTokens: > 0 } usage && call.ChargedTokens is { } charged)
                 {
-                    call.LastAttempt?.Endpoint.State?.Pacer?.Correct(charged, usage.TotalTokens);
+                    call.LastAttempt?.Endpoint.State?.Pacer?.Correct(charged, usage.TotalTokens, call.ChargedShared);
                     call.ChargedTokens = null;
                 }
 

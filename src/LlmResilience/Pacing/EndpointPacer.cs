@@ -85,26 +85,26 @@ internal sealed class EndpointPacer
     /// <summary>
     /// Admits a call costing <paramref name="tokens"/>: at once when there is budget and no one waits; otherwise in
     /// arrival order once there is, unless that is further off than <paramref name="maxWait"/> (then the wait it would
-    /// take, and nothing is taken).
+    /// take, and nothing is taken). <c>Shared</c>: the call was taken from the fleet's budget, not the local buckets.
     /// </summary>
-    public async ValueTask<TimeSpan?> AdmitAsync(int tokens, TimeSpan maxWait, CancellationToken cancellationToken)
+    public async ValueTask<(TimeSpan? Wait, bool Shared)> AdmitAsync(int tokens, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         if (_shared is not null && (Requests is not null || Tokens is not null) && ExhaustedUntil(now) is null
             && await AdmitSharedAsync(tokens, maxWait, cancellationToken).ConfigureAwait(false) is { } shared)
         {
-            return shared == TimeSpan.Zero ? null : shared;
+            return shared == TimeSpan.Zero ? (null, true) : (shared, false);
         }
 
         if (ExhaustedUntil(now) is null && TryTakeNow(tokens))
         {
-            return null;
+            return (null, false);
         }
 
         var wait = EstimatedWait(tokens);
         if (wait > maxWait)
         {
-            return wait;
+            return (wait, false);
         }
 
         if (ExhaustedUntil(now) is { } until)
@@ -122,7 +122,7 @@ internal sealed class EndpointPacer
             await bucket.TakeAsync(tokens, cancellationToken).ConfigureAwait(false);
         }
 
-        return null;
+        return (null, false);
     }
 
     /// <summary>
@@ -156,8 +156,26 @@ internal sealed class EndpointPacer
         }
     }
 
-    /// <summary>After the answer's <c>usage</c>: charges what the estimate missed, or gives back what it overshot.</summary>
-    public void Correct(int estimated, int actual) => Tokens?.Correct(actual - estimated);
+    /// <summary>
+    /// After the answer's <c>usage</c>: charges what the estimate missed, or gives back what it overshot, to the buckets
+    /// the call was taken from (the fleet's when <paramref name="shared"/>).
+    /// </summary>
+    public void Correct(int estimated, int actual, bool shared)
+    {
+        if (Tokens is not { } tokens || actual == estimated)
+        {
+            return;
+        }
+
+        if (shared && _shared is not null)
+        {
+            _shared.Correct(_key!, tokens, actual - estimated);
+        }
+        else
+        {
+            tokens.Correct(actual - estimated);
+        }
+    }
 
     /// <summary>Learns from the <c>x-ratelimit-*</c> headers of an answer (a success or a 429).</summary>
     public void Learn(RateLimitHeaders headers, DateTimeOffset now)

@@ -17,4 +17,11 @@ internal interface ISharedBudget
     /// <see langword="null"/> when the fleet's budget cannot be reached.
     /// </summary>
     ValueTask<TimeSpan?> TryTakeAsync(string endpointKey, SmoothTokenBucket? requests, SmoothTokenBucket? tokensBucket, int tokens, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// After an answer's <c>usage</c>: charges <paramref name="tokens"/> more to the fleet's tokens bucket of
+    /// <paramref name="endpointKey"/> (shaped like <paramref name="tokensBucket"/>), or gives them back when negative.
+    /// Fire and forget: queued, never awaited, never throws; lost when the fleet's budget cannot be reached.
+    /// </summary>
+    void Correct(string endpointKey, SmoothTokenBucket tokensBucket, int tokens);
 }

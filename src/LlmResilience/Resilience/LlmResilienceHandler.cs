@@ -529,9 +529,11 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         var cost = pacer.Tokens is null ? 0 : TokenEstimate.Of(call);
         var bound = call.Remaining < _options.MaxRetryAfter ? call.Remaining : _options.MaxRetryAfter;
         var start = _time.GetTimestamp();
-        if (await pacer.AdmitAsync(cost, bound, context.CancellationToken).ConfigureAwait(false) is not { } wait)
+        var (needed, shared) = await pacer.AdmitAsync(cost, bound, context.CancellationToken).ConfigureAwait(false);
+        if (needed is not { } wait)
         {
             call.ChargedTokens = pacer.Tokens is null ? null : cost;
+            call.ChargedShared = shared;
             if (_time.GetElapsedTime(start) is { Ticks: > 0 } waited)
             {
                 call.Telemetry?.OnPacingWait(waited, endpoint.Name); // telemetry
