@@ -53,7 +53,7 @@ public sealed class QuickStartTests
     [Fact]
     public void ReadmeRedisSnippet_IsCompiledInATest()
     {
-        AssertReadmeBlockIsCompiledIn("## Several instances: shared state through Redis", Path.Combine("tests", "LlmResilience.Tests", "Redis", "ReadmeRedisTests.cs"));
+        AssertReadmeBlockIsCompiledIn("## Running several instances: shared state through Redis", Path.Combine("tests", "LlmResilience.Tests", "Redis", "ReadmeRedisTests.cs"));
     }
 
     private static void AssertReadmeBlockIsCompiledIn(string marker, string relativePath)

@@ -4,7 +4,7 @@ using StackExchange.Redis;
 
 namespace LlmResilience.Tests.Redis;
 
-/// <summary>The README's "Several instances" snippet, compiled (QuickStartTests checks that its lines appear here).</summary>
+/// <summary>The README's "Running several instances" snippet, compiled (QuickStartTests checks that its lines appear here).</summary>
 public sealed class ReadmeRedisTests
 {
     [Fact]
