@@ -74,7 +74,8 @@ public sealed class SharedPacingTests(ITestOutputHelper output)
         Assert.Equal(0, failed);
         Assert.True(allShared, "Redis was not used");
         Assert.Equal(0, unavailable); // no instance fell back to local pacing
-        // Alone, each takes the whole quota: 27-62 429s (the test below). Shared: 0 in every run measured.
+        // Alone, each takes the whole quota: 43-62 429s (the test below; 27-35 on a loaded machine). Shared: 0 in every
+        // run measured.
         Assert.True(figures.RateLimited <= 10, figures.ToString());
         Assert.InRange(figures.ShareOfQuota, 0.85, 1.05); // 98-100 % measured
     }
@@ -85,7 +86,7 @@ public sealed class SharedPacingTests(ITestOutputHelper output)
         var (figures, failed, _, _) = await RunAgainstQuotaAsync(redis: null);
         output.WriteLine($"Without Redis, {QuotaInstances} instances: {figures}; calls failed: {failed}");
 
-        Assert.True(figures.RateLimited >= 20, figures.ToString()); // 47-62 measured, 27-34 on a loaded machine
+        Assert.True(figures.RateLimited >= 20, figures.ToString()); // 43-62 measured, 27-35 on a loaded machine
     }
 
     /// <summary>
