@@ -90,10 +90,27 @@ internal sealed class EndpointPacer
     public async ValueTask<(TimeSpan? Wait, bool Shared)> AdmitAsync(int tokens, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
-        if (_shared is not null && (Requests is not null || Tokens is not null) && ExhaustedUntil(now) is null
-            && await AdmitSharedAsync(tokens, maxWait, cancellationToken).ConfigureAwait(false) is { } shared)
+        if (_shared is not null && (Requests is not null || Tokens is not null))
         {
-            return shared == TimeSpan.Zero ? (null, true) : (shared, false);
+            // The provider said the budget is used up: wait for its reset, then take from the fleet's budget all the same.
+            // The local buckets stay full for when Redis is out; taken from now, they would let every instance that saw
+            // the zero burst past the fleet's pace at once (a fleet test found 429s from exactly that).
+            if (ExhaustedUntil(now) is { } reset)
+            {
+                if (reset - now > maxWait)
+                {
+                    return (reset - now, false);
+                }
+
+                await Task.Delay(reset - now, _time, cancellationToken).ConfigureAwait(false);
+                maxWait -= reset - now;
+                now = _time.GetUtcNow();
+            }
+
+            if (await AdmitSharedAsync(tokens, maxWait, cancellationToken).ConfigureAwait(false) is { } shared)
+            {
+                return shared == TimeSpan.Zero ? (null, true) : (shared, false);
+            }
         }
 
         if (ExhaustedUntil(now) is null && TryTakeNow(tokens))

@@ -202,6 +202,49 @@ public sealed class PacingTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task SharedBudget_AfterTheProviderSaidUsedUp_WaitsForTheReset_ThenTakesFromTheFleetNotTheLocalBucket()
+    {
+        // Found by the fleet test (issue 10): after x-ratelimit-remaining: 0 an instance paced on its local bucket, full
+        // because the fleet's budget had been used until then, so every instance that saw the zero burst past the fleet.
+        var time = new ManualTimeProvider();
+        var fleet = new RecordingBudget();
+        var pacer = new EndpointPacer(requestsPerMinute: 600, tokensPerMinute: null, time, fleet, "only#fingerprint");
+        using var answer = new HttpResponseMessage();
+        answer.Headers.TryAddWithoutValidation("x-ratelimit-remaining-requests", "0");
+        answer.Headers.TryAddWithoutValidation("x-ratelimit-reset-requests", "500ms");
+        pacer.Learn(RateLimitHeaders.TryRead(answer.Headers)!, time.GetUtcNow());
+
+        // Beyond the call's wait: refused with the time to the reset, nothing taken anywhere.
+        Assert.Equal(TimeSpan.FromMilliseconds(500), (await pacer.AdmitAsync(0, TimeSpan.FromMilliseconds(100), CancellationToken.None)).Wait);
+
+        var admitted = pacer.AdmitAsync(0, TimeSpan.FromSeconds(10), CancellationToken.None).AsTask();
+        await time.WaitForTimerAsync(due => due == TimeSpan.FromMilliseconds(500));
+        Assert.False(admitted.IsCompleted);
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Equal((null, true), await admitted.WaitAsync(TimeSpan.FromSeconds(5))); // taken from the fleet's budget
+
+        Assert.Equal(1, fleet.Takes);
+        Assert.Equal(10, pacer.Requests!.Available, precision: 6); // left full, for when Redis is out
+    }
+
+    private sealed class RecordingBudget : ISharedBudget
+    {
+        private int _takes;
+
+        public int Takes => Volatile.Read(ref _takes);
+
+        public ValueTask<TimeSpan?> TryTakeAsync(string endpointKey, SmoothTokenBucket? requests, SmoothTokenBucket? tokensBucket, int tokens, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _takes);
+            return ValueTask.FromResult<TimeSpan?>(TimeSpan.Zero);
+        }
+
+        public void Correct(string endpointKey, SmoothTokenBucket tokensBucket, int tokens)
+        {
+        }
+    }
+
+    [Fact]
     public async Task LearnedTokenLimit_UnderAnotherClientWithoutRetries_AStreamedBodyIsStillSentWhole()
     {
         // No retries and no endpoints: the handler does not buffer a stream body. Once a token limit is learned, the
