@@ -22,6 +22,9 @@ internal sealed class LlmAttempt
 
     public long StartTimestamp { get; }
 
+    /// <summary>The model the attempt asked for, when the call knows it (the typed client's); <see langword="null"/> under another client.</summary>
+    public string? Model { get; init; }
+
     /// <summary>The address the attempt was sent to (set when its message is built).</summary>
     public Uri? RequestUri { get; set; }
 

@@ -231,12 +231,15 @@ internal sealed class LlmCall : IDisposable
     private CancellationTokenSource? _deadline;
     private CancellationTokenRegistration _callerLink;
 
+    /// <summary>The model an attempt to <paramref name="endpoint"/> asks for: the endpoint's own, else the request's; <see langword="null"/> when the body was not ours to read.</summary>
+    public string? ModelFor(EndpointTarget endpoint) => endpoint.Model ?? ChatRequest?.Model;
+
     /// <summary>Records the start of a new attempt to <paramref name="endpoint"/>.</summary>
     public LlmAttempt StartAttempt(EndpointTarget endpoint)
     {
         lock (_attempts)
         {
-            var attempt = new LlmAttempt(_attempts.Count + 1, endpoint, Time.GetTimestamp());
+            var attempt = new LlmAttempt(_attempts.Count + 1, endpoint, Time.GetTimestamp()) { Model = ModelFor(endpoint) };
             _attempts.Add(attempt);
             return attempt;
         }

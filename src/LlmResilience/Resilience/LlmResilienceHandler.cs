@@ -324,7 +324,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             endpoint ??= selector.Select(call)!;
             // The common case, one endpoint with no context window to check, no budget to take and nothing holding it
             // off, goes straight into the attempt timeout: no frame of its own on every call's path.
-            if (endpoint.ContextWindowTokens is null && endpoint.State is not { Pacer: not null } && endpoint.State?.HeldOff(_time.GetUtcNow()) is null)
+            if (endpoint.ContextWindowTokens is null && endpoint.State is not { Pacer: not null } && endpoint.State?.HeldOff(_time.GetUtcNow(), call.ModelFor(endpoint), _options.MaxRetryAfter) is null)
             {
                 return _attemptPipeline.ExecuteOutcomeAsync(static (ctx, state) => state.Handler.SendOnceAsync(ctx, state.Call, state.Endpoint),
                     context, (Handler: this, Call: call, Endpoint: endpoint));
@@ -345,7 +345,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                 return Refuse(call, tooLarge);
             }
 
-            if (endpoint.State?.HeldOff(_time.GetUtcNow()) is not null && await WaitUntilNotHeldOffAsync(call, endpoint, context).ConfigureAwait(false) is { } heldOff)
+            if (endpoint.State?.HeldOff(_time.GetUtcNow(), call.ModelFor(endpoint), _options.MaxRetryAfter) is not null && await WaitUntilNotHeldOffAsync(call, endpoint, context).ConfigureAwait(false) is { } heldOff)
             {
                 return Refuse(call, heldOff);
             }
@@ -489,7 +489,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         // Bounded: a hold that another failure extends meanwhile is waited for twice more at most. Once the end waited for
         // has come, a timer that fired a little early leaves nothing to wait for.
         var waitedFor = DateTimeOffset.MinValue;
-        for (var waits = 0; endpoint.State!.HeldOff(_time.GetUtcNow()) is { } held && held.Until > waitedFor; waits++)
+        for (var waits = 0; endpoint.State!.HeldOff(_time.GetUtcNow(), call.ModelFor(endpoint), _options.MaxRetryAfter) is { } held && held.Until > waitedFor; waits++)
         {
             var now = _time.GetUtcNow();
             var wait = held.Until - now;

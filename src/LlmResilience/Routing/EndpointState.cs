@@ -25,6 +25,8 @@ internal sealed class EndpointState
     private DateTimeOffset _sharedUntil;
     private EndpointOutage _sharedReason;
     private LlmFailureKind _cooldownKind;
+    private string? _cooldownModel;
+    private TimeSpan _cooldownHint;
 
     // The latest end of any outage above (UTC ticks), written under the lock, read without it: a call on a healthy
     // endpoint learns that nothing holds it off from one field read, with no lock that 32 callers would contend for.
@@ -260,7 +262,17 @@ internal sealed class EndpointState
     /// says why; <see langword="null"/> when nothing holds it off. Pacing (budgets, <c>x-ratelimit-remaining</c> at 0) is
     /// the pacer's to wait for. Lock-free when nothing holds it off.
     /// </summary>
-    public (DateTimeOffset Until, LlmFailureKind Kind)? HeldOff(DateTimeOffset now)
+    /// <param name="now">The time to judge at.</param>
+    /// <param name="model">
+    /// The model the call asks for, when known. A wait learned here on a call for another known model does not hold it:
+    /// providers limit per model (a wait shared by the fleet holds every model; it does not say which).
+    /// </param>
+    /// <param name="maxHint">
+    /// The longest wait hint that holds calls (the client's MaxRetryAfter): a longer one failed the call that was told at
+    /// once, with RetryAfter for its caller to honour, and does not hold the others (a fleet's wait holds once it is
+    /// within it).
+    /// </param>
+    public (DateTimeOffset Until, LlmFailureKind Kind)? HeldOff(DateTimeOffset now, string? model, TimeSpan maxHint)
     {
         if (Volatile.Read(ref _outageEndTicks) <= now.UtcTicks)
         {
@@ -278,10 +290,18 @@ internal sealed class EndpointState
                 }
             }
 
-            Consider(_cooldownUntil, _cooldownKind);
+            if (_cooldownHint <= maxHint && (model is null || _cooldownModel is null || string.Equals(model, _cooldownModel, StringComparison.Ordinal)))
+            {
+                Consider(_cooldownUntil, _cooldownKind);
+            }
+
             Consider(_sidelinedUntil, _sidelinedFor);
             Consider(_breakerOpenUntil, LlmFailureKind.CircuitOpen);
-            Consider(_sharedUntil, _sharedReason is EndpointOutage.Cooldown or EndpointOutage.RateLimitExhausted ? LlmFailureKind.RateLimited : LlmFailureKind.CircuitOpen);
+            if (_sharedUntil - now <= maxHint)
+            {
+                Consider(_sharedUntil, _sharedReason is EndpointOutage.Cooldown or EndpointOutage.RateLimitExhausted ? LlmFailureKind.RateLimited : LlmFailureKind.CircuitOpen);
+            }
+
             return held;
         }
     }
@@ -337,7 +357,11 @@ internal sealed class EndpointState
                 {
                     var wasSidelined = _sidelinedFor != LlmFailureKind.Unknown;
                     _consecutiveFailures = 0;
-                    _cooldownUntil = DateTimeOffset.MinValue;
+                    if (attempt.Model is null || _cooldownModel is null || string.Equals(attempt.Model, _cooldownModel, StringComparison.Ordinal))
+                    {
+                        _cooldownUntil = DateTimeOffset.MinValue; // another model's answer says nothing about this model's wait
+                    }
+
                     _sidelinedUntil = DateTimeOffset.MinValue;
                     _sidelinedFor = LlmFailureKind.Unknown;
                     if (wasSidelined)
@@ -374,6 +398,8 @@ internal sealed class EndpointState
                 {
                     _cooldownUntil = now + wait;
                     _cooldownKind = failure.Kind;
+                    _cooldownModel = attempt.Model;
+                    _cooldownHint = wait;
                     ExtendOutage(_cooldownUntil);
                     Share(EndpointOutage.Cooldown, _cooldownUntil);
                 }

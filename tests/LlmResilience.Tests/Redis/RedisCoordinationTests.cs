@@ -59,7 +59,7 @@ public sealed class RedisCoordinationTests
 
         // Instance A is told to wait 1.5 s; it retries after that and succeeds.
         var first = a.Client.CompleteAsync(TestClients.Hello(Prompt));
-        Assert.True(await Eventually.TrueAsync(() => b.Store!.States.Any(s => s.Value.HeldOff(DateTimeOffset.UtcNow) is not null), TimeSpan.FromSeconds(5)),
+        Assert.True(await Eventually.TrueAsync(() => b.Store!.States.Any(s => s.Value.HeldOff(DateTimeOffset.UtcNow, null, TimeSpan.FromSeconds(60)) is not null), TimeSpan.FromSeconds(5)),
             "instance B never learned the wait instance A was asked for");
         await AssertNothingSecretInAsync(redis, [TestClients.ApiKey, Prompt, Answer]); // while the cooldown is in Redis
 
