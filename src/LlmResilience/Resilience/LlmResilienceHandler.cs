@@ -315,28 +315,11 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         }
     }
 
-    private ValueTask<Outcome<HttpResponseMessage>> OneAttemptAsync(ResilienceContext context, LlmCall call)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Outcome<HttpResponseMessage>> OneAttemptAsync(ResilienceContext context, LlmCall call)
     {
         var selector = call.Selector ?? _requestSelector;
         var endpoint = call.TakeNextEndpoint();
-        if (!selector.Routes)
-        {
-            endpoint ??= selector.Select(call)!;
-            // The common case, one endpoint with no context window to check, no budget to take and nothing holding it
-            // off, goes straight into the attempt timeout: no frame of its own on every call's path.
-            if (endpoint.ContextWindowTokens is null && endpoint.State is not { Pacer: not null } && endpoint.State?.HeldOff(_time.GetUtcNow(), call.ModelFor(endpoint), _options.MaxRetryAfter) is null)
-            {
-                return _attemptPipeline.ExecuteOutcomeAsync(static (ctx, state) => state.Handler.SendOnceAsync(ctx, state.Call, state.Endpoint),
-                    context, (Handler: this, Call: call, Endpoint: endpoint));
-            }
-        }
-
-        return OneAttemptSlowAsync(context, call, selector, endpoint);
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Outcome<HttpResponseMessage>> OneAttemptSlowAsync(ResilienceContext context, LlmCall call, IEndpointSelector selector, EndpointTarget? endpoint)
-    {
         if (!selector.Routes)
         {
             endpoint ??= selector.Select(call)!;

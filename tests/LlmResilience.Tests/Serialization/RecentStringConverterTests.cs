@@ -1,11 +1,47 @@
 using System.Text;
 using System.Text.Json;
 using LlmResilience.Chat;
+using LlmResilience.Testing;
+using LlmResilience.Tests.Helpers;
 
 namespace LlmResilience.Tests.Serialization;
 
+/// <summary>
+/// The tests that assert sharing through the process-wide string cache run alone, after the others: a test running in
+/// parallel may evict a slot between two reads (the cache is a cache), and the assertion would then fail by chance.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessWideStringCacheCollection
+{
+    public const string Name = "Process-wide string cache";
+}
+
+[Collection(ProcessWideStringCacheCollection.Name)]
 public sealed class RecentStringConverterTests
 {
+    [Fact]
+    public async Task Stream_RepeatedFieldsOfEveryChunk_AreOneSharedStringEach()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.OkStream(["a", "b", "c", "d", "e"]));
+        using var client = TestClients.Chat(server);
+
+        var chunks = new List<ChatCompletionChunk>();
+        var text = new StringBuilder();
+        await foreach (var chunk in client.StreamAsync(TestClients.Hello()))
+        {
+            chunks.Add(chunk);
+            text.Append(chunk.ContentDelta);
+        }
+
+        Assert.Equal("abcde", text.ToString());
+        Assert.True(chunks.Count >= 5);
+        Assert.StartsWith("chatcmpl", chunks[0].Id, StringComparison.Ordinal);
+        Assert.All(chunks, c => Assert.Same(chunks[0].Id, c.Id));
+        Assert.All(chunks, c => Assert.Same(chunks[0].Model, c.Model));
+        Assert.All(chunks, c => Assert.Same(chunks[0].Object, c.Object));
+    }
+
     [Fact]
     public void Read_ChunksOfOneStream_ShareIdModelAndFingerprint()
     {

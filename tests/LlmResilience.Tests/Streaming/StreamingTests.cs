@@ -23,23 +23,6 @@ public sealed class StreamingTests
     }
 
     [Fact]
-    public async Task Stream_RepeatedFieldsOfEveryChunk_AreOneSharedStringEach()
-    {
-        await using var server = await FakeLlmServer.StartAsync();
-        server.Enqueue(FakeBehavior.OkStream(["a", "b", "c", "d", "e"]));
-        using var client = TestClients.Chat(server);
-
-        var (chunks, text) = await ReadAllAsync(client.StreamAsync(TestClients.Hello()));
-
-        Assert.Equal("abcde", text);
-        Assert.True(chunks.Count >= 5);
-        Assert.StartsWith("chatcmpl", chunks[0].Id);
-        Assert.All(chunks, c => Assert.Same(chunks[0].Id, c.Id));
-        Assert.All(chunks, c => Assert.Same(chunks[0].Model, c.Model));
-        Assert.All(chunks, c => Assert.Same(chunks[0].Object, c.Object));
-    }
-
-    [Fact]
     public async Task Stream_HappyPath_DeliversEveryChunkAndEndsOnDone()
     {
         await using var server = await FakeLlmServer.StartAsync();
