@@ -351,7 +351,9 @@ internal sealed class EndpointState
     {
         if (attempt.End == AttemptEnd.Succeeded)
         {
-            if (Volatile.Read(ref _consecutiveFailures) != 0 || (policy is not null && _sidelinedFor != LlmFailureKind.Unknown))
+            // A cooldown may outlive the failures count: another model's success reset the count, not this model's wait.
+            if (Volatile.Read(ref _consecutiveFailures) != 0 || (policy is not null && _sidelinedFor != LlmFailureKind.Unknown)
+                || Volatile.Read(ref _outageEndTicks) > now.UtcTicks)
             {
                 lock (_lock)
                 {

@@ -120,6 +120,31 @@ public sealed class SingleEndpointHoldTests
     }
 
     [Fact]
+    public async Task SuccessForTheHeldModel_AfterAnotherModelsSuccess_StillClearsTheHold()
+    {
+        // A call for the held model that was already under way when the 429 came answers during the wait: that answer
+        // clears the hold, even though another model's answer reset the endpoint's failure count in between.
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(
+            FakeBehavior.Delay(TimeSpan.FromMilliseconds(400), FakeBehavior.Ok()),
+            FakeBehavior.RateLimited(new Dictionary<string, string> { ["Retry-After"] = "5" }));
+        using var client = TestClients.Chat(server, o => o.MaxRetryAttempts = 0);
+        ChatCompletionRequest Big() => new([ChatMessage.User("big")]) { Model = "big-model" };
+
+        var underWay = client.CompleteAsync(Big());
+        Assert.True(await Eventually.TrueAsync(() => server.Requests.Count == 1, TimeSpan.FromSeconds(5)));
+        await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(Big())); // the 429: big-model held for 5 s
+        await client.CompleteAsync(new ChatCompletionRequest([ChatMessage.User("small")]) { Model = "small-model" });
+        await underWay; // big-model answers during the wait
+
+        var started = Stopwatch.StartNew();
+        await client.CompleteAsync(Big());
+
+        Assert.Equal(4, server.Requests.Count);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"the next big-model call was held for {started.Elapsed}");
+    }
+
+    [Fact]
     public async Task SuccessAfterTheWait_ClearsTheHold_LaterCallsGoAtOnce()
     {
         await using var server = await FakeLlmServer.StartAsync();
