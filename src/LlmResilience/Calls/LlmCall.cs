@@ -277,7 +277,7 @@ internal sealed class LlmCall : IDisposable
                 _modelContent?.Dispose();
                 // The typed client's request is serialized again; another client's body (already buffered) has its model rewritten.
                 _modelContent = ChatRequest is not null
-                    ? JsonRequestContent.Create(ChatRequest.ForWire(model, Stream), LlmJsonContext.Relaxed.ChatCompletionRequest)
+                    ? JsonRequestContent.Create(ChatRequest.ForWire(model, Stream), LlmJsonContext.Relaxed.Options)
                     : JsonModelRewriter.Rewrite(template, model);
                 _modelContentModel = model;
             }

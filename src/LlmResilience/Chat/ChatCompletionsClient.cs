@@ -359,7 +359,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     {
         var message = new HttpRequestMessage(HttpMethod.Post, _endpoint)
         {
-            Content = JsonRequestContent.Create(wire, LlmJsonContext.Relaxed.ChatCompletionRequest),
+            Content = JsonRequestContent.Create(wire, LlmJsonContext.Relaxed.Options),
         };
         if (_authorization is not null)
         {

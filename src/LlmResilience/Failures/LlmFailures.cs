@@ -127,7 +127,9 @@ internal static class LlmFailures
                 LlmFailureKind.ResetBeforeHeaders =>
                     $"The connection to {endpoint} was reset or closed before a response arrived ({reason}) after {Count(attempts)}. A proxy or load balancer on the way is dropping the request (Envoy calls it 'upstream connect error or disconnect/reset before headers'): check that its idle and request timeouts exceed the model's response time.",
                 LlmFailureKind.Timeout =>
-                    $"{endpoint} sent no response within AttemptTimeout ({options.AttemptTimeout}) after {Count(attempts)}. Raise LlmResilienceOptions.AttemptTimeout for long generations, or stream the response.",
+                    call.AttemptTimeout is { } own
+                        ? $"{endpoint} sent no response within the call's AttemptTimeout ({own}) after {Count(attempts)}. Raise LlmRequestOptions.AttemptTimeout for long generations, or stream the response."
+                        : $"{endpoint} sent no response within AttemptTimeout ({options.AttemptTimeout}) after {Count(attempts)}. Raise LlmResilienceOptions.AttemptTimeout for long generations, or stream the response.",
                 _ => $"The call to {endpoint} failed ({reason}) after {Count(attempts)}.",
             };
         }

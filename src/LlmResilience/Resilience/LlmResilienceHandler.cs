@@ -50,7 +50,6 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     private readonly RetryBudget? _retryBudget;
     private readonly AttemptFailure _attemptTimedOut;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
-    private readonly ResiliencePipeline<HttpResponseMessage> _attemptPipeline;
 
     public LlmResilienceHandler(LlmResilienceOptions options, TimeProvider time, ILogger logger, LlmMetrics? metrics = null,
         IEndpointStateStore? endpointStates = null, string? clientName = null)
@@ -94,21 +93,8 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
         _pipeline = builder.Build();
 
-        // 3. Per attempt: the endpoint's choice, then (several endpoints) its circuit breaker, then the attempt timeout:
-        //    one attempt, from sending to its body (non-streamed) or its first event (streamed).
-        _attemptPipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = "LlmResilience.Attempt", TimeProvider = time }.AddTimeout(new TimeoutStrategyOptions
-        {
-            Name = "AttemptTimeout",
-            Timeout = _options.AttemptTimeout,
-            // A call may set its own (LlmRequestOptions.AttemptTimeout).
-            TimeoutGenerator = args => new ValueTask<TimeSpan>(
-                args.Context.Properties.TryGetValue(CallKey, out var call) && call.AttemptTimeout is { } own ? own : _options.AttemptTimeout),
-            OnTimeout = args =>
-            {
-                args.Context.Properties.GetValue(AttemptKey, null!).TimedOut(AttemptEnd.AttemptTimedOut, _attemptTimedOut);
-                return default;
-            },
-        }).Build();
+        // 3. Per attempt (SendAttemptAsync, inside the retry): the endpoint's choice, then (several endpoints) its circuit
+        //    breaker, then the attempt timeout (AttemptTimeoutSource, in SendOnceAsync) around the send.
     }
 
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
@@ -315,33 +301,53 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Outcome<HttpResponseMessage>> OneAttemptAsync(ResilienceContext context, LlmCall call)
+    /// <summary>
+    /// One attempt on a client's only endpoint (or under another client, the request's address): the context-window
+    /// preflight, then a wait while the endpoint is held off or paced (only when it is), then the send.
+    /// </summary>
+    private ValueTask<Outcome<HttpResponseMessage>> OneAttemptAsync(ResilienceContext context, LlmCall call)
     {
         var selector = call.Selector ?? _requestSelector;
         var endpoint = call.TakeNextEndpoint();
-        if (!selector.Routes)
+        if (selector.Routes)
         {
-            endpoint ??= selector.Select(call)!;
-            if (call.AttemptCount == 0 && endpoint.ContextWindowTokens is not null && ContextPreflight.Refuse(call, [endpoint]) is { } tooLarge)
-            {
-                return Refuse(call, tooLarge);
-            }
-
-            if (endpoint.State?.HeldOff(_time.GetUtcNow(), call.ModelFor(endpoint), _options.MaxRetryAfter) is not null && await WaitUntilNotHeldOffAsync(call, endpoint, context).ConfigureAwait(false) is { } heldOff)
-            {
-                return Refuse(call, heldOff);
-            }
-
-            if (endpoint.State?.Pacer is { } ownPacer && await PaceAsync(call, endpoint, ownPacer, context).ConfigureAwait(false) is { } pacedOut)
-            {
-                return Refuse(call, pacedOut);
-            }
-
-            return await _attemptPipeline.ExecuteOutcomeAsync(static (ctx, state) => state.Handler.SendOnceAsync(ctx, state.Call, state.Endpoint),
-                context, (Handler: this, Call: call, Endpoint: endpoint)).ConfigureAwait(false);
+            return RoutedAttemptAsync(context, call, selector, endpoint);
         }
 
+        endpoint ??= selector.Select(call)!;
+        if (call.AttemptCount == 0 && endpoint.ContextWindowTokens is not null && ContextPreflight.Refuse(call, [endpoint]) is { } tooLarge)
+        {
+            return new(Refuse(call, tooLarge));
+        }
+
+        return endpoint.State is { } state && (state.Pacer is not null || state.HeldOff(_time.GetUtcNow(), call.ModelFor(endpoint), _options.MaxRetryAfter) is not null)
+            ? WaitThenSendAsync(context, call, endpoint)
+            : SendOnceAsync(context, call, endpoint);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Outcome<HttpResponseMessage>> WaitThenSendAsync(ResilienceContext context, LlmCall call, EndpointTarget endpoint)
+    {
+        if (endpoint.State!.HeldOff(_time.GetUtcNow(), call.ModelFor(endpoint), _options.MaxRetryAfter) is not null && await WaitUntilNotHeldOffAsync(call, endpoint, context).ConfigureAwait(false) is { } heldOff)
+        {
+            return Refuse(call, heldOff);
+        }
+
+        if (endpoint.State.Pacer is { } pacer && await PaceAsync(call, endpoint, pacer, context).ConfigureAwait(false) is { } pacedOut)
+        {
+            return Refuse(call, pacedOut);
+        }
+
+        return await SendOnceAsync(context, call, endpoint).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One attempt over several endpoints: the first available one (waiting for one to come back when none is), its
+    /// pacing, its circuit breaker, then the send.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Outcome<HttpResponseMessage>> RoutedAttemptAsync(ResilienceContext context, LlmCall call, IEndpointSelector selector, EndpointTarget? endpoint)
+    {
         if (call.AttemptCount == 0 && selector is EndpointRouter router && ContextPreflight.Refuse(call, router.Endpoints) is { } noWindow)
         {
             return Refuse(call, noWindow);
@@ -384,7 +390,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
             var before = call.AttemptCount;
             var outcome = await endpoint.State!.Breaker!.ExecuteOutcomeAsync(
-                static (ctx, state) => state.Handler._attemptPipeline.ExecuteOutcomeAsync(static (c, s) => s.Handler.SendOnceAsync(c, s.Call, s.Endpoint), ctx, state),
+                static (ctx, state) => state.Handler.SendOnceAsync(ctx, state.Call, state.Endpoint),
                 context, (Handler: this, Call: call, Endpoint: endpoint)).ConfigureAwait(false);
             if (outcome.Exception is BrokenCircuitException && call.AttemptCount == before && skipped++ < 8)
             {
@@ -404,7 +410,9 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         var selector = call.Selector ?? _requestSelector;
         var attempt = call.StartAttempt(endpoint);
         context.Properties.Set(AttemptKey, attempt);
-        var cancellationToken = context.CancellationToken;
+        // 3. The attempt timeout: from sending to the body (non-streamed) or the first event (streamed).
+        using var attemptTimeout = new AttemptTimeoutSource(call.AttemptTimeout ?? _options.AttemptTimeout, _time, context.CancellationToken);
+        var cancellationToken = attemptTimeout.Token;
         var state = endpoint.State;
         state?.AttemptStarted();
         HttpResponseMessage? response = null;
@@ -444,6 +452,13 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             if (call.CancellationToken.IsCancellationRequested || attempt.LostHedge)
             {
                 attempt.Cancelled();
+            }
+            else if (exception is OperationCanceledException && attemptTimeout.Expired)
+            {
+                var timeout = call.AttemptTimeout ?? _options.AttemptTimeout;
+                attempt.TimedOut(AttemptEnd.AttemptTimedOut, call.AttemptTimeout is null ? _attemptTimedOut
+                    : new AttemptFailure(LlmFailureKind.Timeout, true, $"no response within the call's AttemptTimeout ({timeout})"));
+                exception = new TimeoutRejectedException($"The attempt timed out after {timeout}.", timeout, exception);
             }
 
             selector.Report(attempt, _time);

@@ -29,9 +29,7 @@ internal sealed class RecentStringConverter : JsonConverter<string>
         }
 
         var utf8 = reader.ValueSpan;
-        var hash = new HashCode();
-        hash.AddBytes(utf8);
-        ref var slot = ref s_slots[(uint)hash.ToHashCode() % Slots];
+        ref var slot = ref s_slots[SlotOf(utf8)];
         if (Volatile.Read(ref slot) is { } entry && utf8.SequenceEqual(entry.Utf8))
         {
             return entry.Value;
@@ -43,6 +41,14 @@ internal sealed class RecentStringConverter : JsonConverter<string>
     }
 
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+
+    /// <summary>The slot a value's UTF-8 bytes go to (two values of one chunk with the same slot evict each other).</summary>
+    internal static int SlotOf(ReadOnlySpan<byte> utf8)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(utf8);
+        return (int)((uint)hash.ToHashCode() % Slots);
+    }
 
     private sealed class Entry(byte[] utf8, string value)
     {

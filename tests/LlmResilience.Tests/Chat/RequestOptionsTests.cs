@@ -57,6 +57,24 @@ public sealed class RequestOptionsTests
     }
 
     [Fact]
+    public async Task OwnAttemptTimeout_OneAttempt_TimesOutAtItAndSaysItWasTheCalls()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.DefaultBehavior = FakeBehavior.Hang();
+        using var client = TestClients.Chat(server, o => o.AttemptTimeout = TimeSpan.FromSeconds(10));
+
+        var stopwatch = Stopwatch.StartNew();
+        var exception = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello(),
+            new LlmRequestOptions { AttemptTimeout = TimeSpan.FromMilliseconds(150), MaxRetryAttempts = 0 }, CancellationToken.None));
+
+        Assert.Equal(LlmFailureKind.Timeout, exception.Kind);
+        Assert.Equal(1, exception.Attempts);
+        Assert.True(exception.Message.Contains("the call's AttemptTimeout (00:00:00.1500000)", StringComparison.Ordinal), exception.Message);
+        Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(140), TimeSpan.FromSeconds(3));
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
     public async Task Stream_EveryChunkCarriesTheRequestIdAndTheEndpoint()
     {
         await using var server = await FakeLlmServer.StartAsync();

@@ -37,16 +37,37 @@ public sealed class RecentStringConverterTests
         Assert.Equal("abcde", text.ToString());
         Assert.True(chunks.Count >= 5);
         Assert.StartsWith("chatcmpl", chunks[0].Id, StringComparison.Ordinal);
-        Assert.All(chunks, c => Assert.Same(chunks[0].Id, c.Id));
-        Assert.All(chunks, c => Assert.Same(chunks[0].Model, c.Model));
+        // The table is direct-mapped and its hash is seeded per process: in about one run in a hundred, two of a chunk's
+        // remembered fields share a slot and evict each other at every chunk, as designed. Those are left out.
+        string?[] remembered = [chunks[0].Id, chunks[0].Model, chunks[0].SystemFingerprint];
+        bool Alone(string value) => remembered.Count(other => other is not null && other != value
+            && RecentStringConverter.SlotOf(Encoding.UTF8.GetBytes(other)) == RecentStringConverter.SlotOf(Encoding.UTF8.GetBytes(value))) == 0;
+        if (Alone(chunks[0].Id!))
+        {
+            Assert.All(chunks, c => Assert.Same(chunks[0].Id, c.Id));
+        }
+
+        if (Alone(chunks[0].Model!))
+        {
+            Assert.All(chunks, c => Assert.Same(chunks[0].Model, c.Model));
+        }
+
         Assert.All(chunks, c => Assert.Same(chunks[0].Object, c.Object));
     }
 
     [Fact]
     public void Read_ChunksOfOneStream_ShareIdModelAndFingerprint()
     {
-        var id = $"chatcmpl-{Guid.NewGuid():N}";
-        var json = $$$"""{"id":"{{{id}}}","object":"chat.completion.chunk","model":"gpt-4o-mini-2024-07-18","system_fingerprint":"fp_{{{Guid.NewGuid():N}}}","choices":[{"index":0,"delta":{"content":"Hi"}}]}""";
+        // Values in slots of their own (the table is direct-mapped, its hash seeded per process): two that shared one would
+        // evict each other, as designed.
+        string id, fingerprint;
+        do
+        {
+            (id, fingerprint) = ($"chatcmpl-{Guid.NewGuid():N}", $"fp_{Guid.NewGuid():N}");
+        }
+        while (new[] { id, "gpt-4o-mini-2024-07-18", fingerprint }.Select(v => RecentStringConverter.SlotOf(Encoding.UTF8.GetBytes(v))).Distinct().Count() < 3);
+
+        var json = $$$"""{"id":"{{{id}}}","object":"chat.completion.chunk","model":"gpt-4o-mini-2024-07-18","system_fingerprint":"{{{fingerprint}}}","choices":[{"index":0,"delta":{"content":"Hi"}}]}""";
 
         var first = Chunk(json);
         var second = Chunk(json);

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
+using LlmResilience.Chat;
 
 namespace LlmResilience;
 
@@ -28,7 +28,8 @@ internal sealed class JsonRequestContent : HttpContent, IReplayableContent
         Headers.TryAddWithoutValidation("Content-Type", "application/json");
     }
 
-    public static JsonRequestContent Create<T>(T value, JsonTypeInfo<T> typeInfo)
+    /// <summary>Serializes a chat request (<see cref="ChatCompletionRequestWriter"/>, the contract of <paramref name="options"/>).</summary>
+    public static JsonRequestContent Create(ChatCompletionRequest request, JsonSerializerOptions options)
     {
         // The writer and its scratch buffer are reused per thread; only the exact-size pooled copy outlives this call.
         var scratch = t_scratch ??= new ArrayBufferWriter<byte>(4096);
@@ -40,7 +41,7 @@ internal sealed class JsonRequestContent : HttpContent, IReplayableContent
             // creates the writer), so the relaxed encoder is set here: quotes, '+' and non-ASCII text stay as they are.
             writer = t_writer = new Utf8JsonWriter(scratch, new JsonWriterOptions
             {
-                Encoder = typeInfo.Options.Encoder ?? JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+                Encoder = options.Encoder ?? JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
                 SkipValidation = true,
             });
         }
@@ -49,7 +50,7 @@ internal sealed class JsonRequestContent : HttpContent, IReplayableContent
             writer.Reset(scratch);
         }
 
-        JsonSerializer.Serialize(writer, value, typeInfo);
+        ChatCompletionRequestWriter.Write(writer, request, options);
         writer.Flush();
         var buffer = ArrayPool<byte>.Shared.Rent(scratch.WrittenCount);
         scratch.WrittenSpan.CopyTo(buffer);
