@@ -327,6 +327,8 @@ internal sealed class ThroughputClients : IDisposable
         services.AddHttpClient("bare");
         // The same with a plain Polly.Core pipeline around SendAsync: what a user writes instead of a library.
         services.AddHttpClient("polly").AddHttpMessageHandler(() => new PlainPollyHandler());
+        // The cost of one more async layer and nothing else: a DelegatingHandler that awaits the one below it.
+        services.AddHttpClient("layer").AddHttpMessageHandler(() => new AwaitingHandler());
         services.AddHttpClient("h").AddLlmResilienceHandler();
         services.AddChatCompletionsClient(Configure);
         services.AddChatCompletionsClient("quiet", Configure).RemoveAllLoggers();
@@ -335,6 +337,7 @@ internal sealed class ThroughputClients : IDisposable
         var factory = _provider.GetRequiredService<IHttpClientFactory>();
         var bare = factory.CreateClient("bare");
         var polly = factory.CreateClient("polly");
+        var layer = factory.CreateClient("layer");
         var handlerOnly = factory.CreateClient("h");
         var ours = _provider.GetRequiredService<IChatCompletionsClient>();
         var quiet = _provider.GetRequiredKeyedService<IChatCompletionsClient>("quiet");
@@ -349,6 +352,7 @@ internal sealed class ThroughputClients : IDisposable
             // Not in the default set; for comparisons by hand (--clients).
             ["BarePlain"] = () => _bench.BareCompleteAsync(_bench.HttpClientFor(ClientKind.Bare)),
             ["OursCreate"] = () => _bench.CompleteAsync(ClientKind.Ours),
+            ["OneLayerFactory"] = () => _bench.BareCompleteAsync(layer),
         };
     }
 
@@ -362,6 +366,13 @@ internal sealed class ThroughputClients : IDisposable
     }
 
     private async Task<int> CompleteAsync(IChatCompletionsClient client) => (await client.CompleteAsync(_request)).Content!.Length;
+
+    /// <summary>One async layer that does nothing but await the handler below it.</summary>
+    private sealed class AwaitingHandler : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// A plain Polly.Core pipeline in a small DelegatingHandler: retry (4 attempts more, on transport failures, 429 and

@@ -385,10 +385,15 @@ public sealed class FailoverTests
         a.DefaultBehavior = FakeBehavior.ServerError(500);
         b.DefaultBehavior = FakeBehavior.Unauthorized();
         using var logs = new CapturingLoggerProvider();
-        using var client = Routed([Endpoint("a", a.BaseAddress, key: KeyA), Endpoint("b", b.BaseAddress, key: KeyB, priority: 1)], logs: logs);
+        // Three attempts (a, b, a): a fourth would find a's breaker open after its third failure in a row and wait out its
+        // 15 s break, which this test is not about.
+        using var client = Routed([Endpoint("a", a.BaseAddress, key: KeyA), Endpoint("b", b.BaseAddress, key: KeyB, priority: 1)], o => o.MaxRetryAttempts = 2, logs: logs);
 
         var exception = await Assert.ThrowsAsync<LlmException>(() => client.CompleteAsync(TestClients.Hello()));
 
+        Assert.Equal(3, exception.Attempts);
+        Assert.Equal(2, a.Requests.Count);
+        Assert.Single(b.Requests);
         Assert.All(a.Requests, r => Assert.True(r.SentApiKey(KeyA)));
         Assert.All(b.Requests, r => Assert.True(r.SentApiKey(KeyB)));
         Assert.DoesNotContain(a.Requests.Concat(b.Requests), r => r.SentApiKey(TestClients.ApiKey));
