@@ -20,6 +20,7 @@ internal sealed class LlmCall : IDisposable
     public static readonly HttpRequestOptionsKey<LlmCall> OptionsKey = new("LlmResilience.Call");
 
     private readonly List<LlmAttempt> _attempts = new(2);
+    private LlmAttempt? _last;
     private HttpContent? _modelContent;
     private string? _modelContentModel;
     private int _completed;
@@ -128,27 +129,9 @@ internal sealed class LlmCall : IDisposable
         }
     }
 
-    public int AttemptCount
-    {
-        get
-        {
-            lock (_attempts)
-            {
-                return _attempts.Count;
-            }
-        }
-    }
+    public int AttemptCount => Volatile.Read(ref _last)?.Number ?? 0;
 
-    public LlmAttempt? LastAttempt
-    {
-        get
-        {
-            lock (_attempts)
-            {
-                return _attempts.Count == 0 ? null : _attempts[^1];
-            }
-        }
-    }
+    public LlmAttempt? LastAttempt => Volatile.Read(ref _last);
 
     /// <summary>Set by the total-timeout strategy when the deadline cancelled an attempt; otherwise derived from the last attempt.</summary>
     public CallStopReason StopReason
@@ -241,6 +224,8 @@ internal sealed class LlmCall : IDisposable
         {
             var attempt = new LlmAttempt(_attempts.Count + 1, endpoint, Time.GetTimestamp()) { Model = ModelFor(endpoint) };
             _attempts.Add(attempt);
+            // Read without the lock (several times per call): the latest attempt, whose number is the count.
+            Volatile.Write(ref _last, attempt);
             return attempt;
         }
     }

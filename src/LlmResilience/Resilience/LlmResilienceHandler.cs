@@ -432,7 +432,22 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
             if (response.IsSuccessStatusCode)
             {
-                await PrepareBodyAsync(response, call, attempt, cancellationToken).ConfigureAwait(false);
+                // Within the attempt (and its timeout): a streamed body up to its first event, a non-streamed one whole.
+                var content = response.Content;
+                if (MediaTypes.IsEventStream(content))
+                {
+                    await FirstEventReader.ReadFirstEventAsync(response, _options, _time, attempt.StartTimestamp, call.DeadlineTimestamp,
+                        attempt.RequestUri, cancellationToken).ConfigureAwait(false);
+                }
+                else if (BufferedBodyContent.DeclaredLength(content) is var declared && declared > _options.MaxResponseBytes)
+                {
+                    throw TooLarge(attempt.RequestUri, declared);
+                }
+                else if (!await BufferedBodyContent.BufferAsync(response, declared, _options.MaxResponseBytes, cancellationToken).ConfigureAwait(false))
+                {
+                    throw TooLarge(attempt.RequestUri, null);
+                }
+
                 attempt.Succeed(_time);
             }
             else
@@ -629,29 +644,6 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             response.Content = new ByteArrayContent([]);
             content.Dispose();
             return [];
-        }
-    }
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask PrepareBodyAsync(HttpResponseMessage response, LlmCall call, LlmAttempt attempt, CancellationToken cancellationToken)
-    {
-        var content = response.Content;
-        if (MediaTypes.IsEventStream(content))
-        {
-            await FirstEventReader.ReadFirstEventAsync(response, _options, _time, attempt.StartTimestamp, call.DeadlineTimestamp,
-                attempt.RequestUri, cancellationToken).ConfigureAwait(false);
-            return;
-        }
-
-        var declared = BufferedBodyContent.DeclaredLength(content);
-        if (declared > _options.MaxResponseBytes)
-        {
-            throw TooLarge(attempt.RequestUri, declared);
-        }
-
-        if (!await BufferedBodyContent.BufferAsync(response, declared, _options.MaxResponseBytes, cancellationToken).ConfigureAwait(false))
-        {
-            throw TooLarge(attempt.RequestUri, null);
         }
     }
 
