@@ -103,8 +103,7 @@ internal sealed class LlmHealthProbe(IServiceProvider services, string clientNam
             SingleAttempt = true,
             Selector = new SingleEndpointSelector(new EndpointTarget(target.Name), new InMemoryEndpointStateStore()),
         };
-        using var request = new HttpRequestMessage(HttpMethod.Get, EndpointTargets.Under(baseAddress, "models"));
-        request.Options.Set(LlmCall.OptionsKey, call);
+        using var request = new CallRequestMessage(HttpMethod.Get, EndpointTargets.Under(baseAddress, "models"), call);
         LlmException? failure = null;
         int? status = null;
         try

@@ -5,7 +5,7 @@ namespace LlmResilience;
 /// <summary>
 /// One logical call, from the caller's request to its answer or its failure: the deadline, the request as the caller
 /// made it (the template every attempt is built from), one <see cref="LlmAttempt"/> per attempt, why it stopped, and
-/// how it failed. Created by the typed client (and handed to the pipeline on the request's options), or by the
+/// how it failed. Created by the typed client (and handed to the pipeline on its request, a <see cref="CallRequestMessage"/>), or by the
 /// pipeline itself when it runs under another client. Everything that reports on a call (the exception, the logs, the
 /// metrics) reads this one record.
 /// </summary>
@@ -16,9 +16,6 @@ namespace LlmResilience;
 /// </remarks>
 internal sealed class LlmCall : IDisposable
 {
-    /// <summary>Carries the call from the typed client to the pipeline.</summary>
-    public static readonly HttpRequestOptionsKey<LlmCall> OptionsKey = new("LlmResilience.Call");
-
     private readonly List<LlmAttempt> _attempts = new(2);
     private LlmAttempt? _last;
     private HttpContent? _modelContent;

@@ -357,7 +357,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
 
     private HttpRequestMessage CreateMessage(LlmCall call, ChatCompletionRequest wire, bool stream, LlmRequestOptions? options)
     {
-        var message = new HttpRequestMessage(HttpMethod.Post, _endpoint)
+        var message = new CallRequestMessage(HttpMethod.Post, _endpoint, call)
         {
             Content = JsonRequestContent.Create(wire, LlmJsonContext.Relaxed.Options),
         };
@@ -379,7 +379,6 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             }
         }
 
-        message.Options.Set(LlmCall.OptionsKey, call);
         return message;
     }
 

@@ -14,7 +14,7 @@ namespace LlmResilience;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Every call has one <see cref="LlmCall"/>: the typed client creates it and hands it over on the request's options;
+/// Every call has one <see cref="LlmCall"/>: the typed client creates it and hands it over on the request (a <see cref="CallRequestMessage"/>);
 /// under any other client this handler creates it. The strategies and the attempts write into it (one
 /// <see cref="LlmAttempt"/> per attempt, never shared), and every reporter reads it: the retry decision, the endpoint
 /// state, the log lines, the metrics, and the final <see cref="LlmException"/> (built by <see cref="LlmFailures"/>).
@@ -103,7 +103,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var call = request.Options.TryGetValue(LlmCall.OptionsKey, out var given) ? given : null;
+        var call = (request as CallRequestMessage)?.Call;
         call ??= new LlmCall(_clientName, _time, _options.TotalTimeout, ownedByPipeline: true);
         call.Template = request;
         call.CancellationToken = cancellationToken;

@@ -130,6 +130,80 @@ public sealed class CallContextTests
     }
 
     [Fact]
+    public async Task Retry_TheCallersRequestOptions_ReachTheHandlersBelowOnEveryAttempt()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.ServerError(503));
+        var options = TestClients.FastResilience();
+        var seen = new List<string?>();
+        using var handler = new LlmResilienceHandler(options, TimeProvider.System, NullLogger.Instance)
+        {
+            InnerHandler = new ReadOptionHandler(Correlation, seen) { InnerHandler = new RecyclingConnectionHandler(options, NullLogger.Instance) },
+        };
+        using var http = new HttpClient(handler);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.BaseAddress, "chat/completions"))
+        {
+            Content = new StringContent("""{"model":"m","messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Options.Set(Correlation, "corr-42");
+
+        using var response = await http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal(["corr-42", "corr-42"], seen);
+    }
+
+    [Fact]
+    public async Task TypedClient_TheCallRidesOnItsRequest_AndNoOptionIsAddedForIt()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.ServerError(503));
+        var options = TestClients.FastResilience();
+        var counts = new List<int>();
+        using var handler = new LlmResilienceHandler(options, TimeProvider.System, NullLogger.Instance)
+        {
+            InnerHandler = new CountOptionsHandler(counts) { InnerHandler = new RecyclingConnectionHandler(options, NullLogger.Instance) },
+        };
+        using var client = TestClients.WithoutPipeline(new HttpClient(handler), new LlmClientOptions
+        {
+            BaseAddress = server.BaseAddress,
+            ApiKey = TestClients.ApiKey,
+            Model = "test-model",
+            Resilience = options,
+        });
+
+        var completion = await client.CompleteAsync(TestClients.Hello());
+
+        // The pipeline found the typed client's call without an options entry to carry it: its attempts are the client's
+        // (a call of the pipeline's own would leave the client's record empty, and Endpoint null).
+        Assert.Equal("Hello from FakeLlmServer.", completion.Content);
+        Assert.Equal(server.BaseAddress.AbsoluteUri, completion.Endpoint);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Equal([0, 0], counts);
+    }
+
+    private static readonly HttpRequestOptionsKey<string> Correlation = new("test.correlation");
+
+    private sealed class ReadOptionHandler(HttpRequestOptionsKey<string> key, List<string?> seen) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            seen.Add(request.Options.TryGetValue(key, out var value) ? value : null);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    private sealed class CountOptionsHandler(List<int> counts) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            counts.Add(((IDictionary<string, object?>)request.Options).Count);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task CompleteAsync_NotRetryableFirstAttempt_LogsGivingUpWithClientAndEndpoint()
     {
         var logs = new CapturingLoggerProvider();

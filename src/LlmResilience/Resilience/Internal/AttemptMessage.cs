@@ -47,20 +47,17 @@ internal static class AttemptMessage
             headers.TryAddWithoutValidation(endpoint.CredentialHeader!, credential);
         }
 
-        // The caller's options travel to the handlers below (the call itself need not: it stays with the pipeline). The
-        // typed client's requests carry only the call: skip the enumeration (a boxed enumerator) for them.
+        // The caller's options travel to the handlers below. The typed client's requests have none: skip the
+        // enumeration (a boxed enumerator) for them.
         var templateOptions = (IDictionary<string, object?>)template.Options;
-        if (templateOptions.Count == 0 || (templateOptions.Count == 1 && templateOptions.ContainsKey(LlmCall.OptionsKey.Key)))
+        if (templateOptions.Count == 0)
         {
             return message;
         }
 
         foreach (var option in templateOptions)
         {
-            if (option.Key != LlmCall.OptionsKey.Key)
-            {
-                ((IDictionary<string, object?>)message.Options)[option.Key] = option.Value;
-            }
+            ((IDictionary<string, object?>)message.Options)[option.Key] = option.Value;
         }
 
         return message;
