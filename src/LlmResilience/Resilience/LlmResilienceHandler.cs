@@ -414,7 +414,9 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         using var attemptTimeout = new AttemptTimeoutSource(call.AttemptTimeout ?? _options.AttemptTimeout, _time, context.CancellationToken);
         var cancellationToken = attemptTimeout.Token;
         var state = endpoint.State;
-        state?.AttemptStarted();
+        // Counted only where a router reads it (the least-loaded choice): a shared counter is a contended cache line.
+        var counted = selector.Routes ? state : null;
+        counted?.AttemptStarted();
         HttpResponseMessage? response = null;
         try
         {
@@ -481,7 +483,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         }
         finally
         {
-            state?.AttemptEnded();
+            counted?.AttemptEnded();
         }
     }
 

@@ -27,9 +27,18 @@ internal sealed class RetryBudget
     /// <summary>A call started (its first attempt).</summary>
     public void RecordCall()
     {
+        // Every call passes here: within the current slot, one atomic increment and no lock. A slot is cleared only when
+        // the clock comes back round to it, a whole window later, so the increment cannot land in a slot being cleared.
+        var now = _time.GetTimestamp() / _slotTicks;
+        if (now == Volatile.Read(ref _currentSlot))
+        {
+            Interlocked.Increment(ref _calls[(int)(now % Slots)]);
+            return;
+        }
+
         lock (_lock)
         {
-            _calls[Advance()]++;
+            Interlocked.Increment(ref _calls[Advance()]);
         }
     }
 
@@ -70,7 +79,7 @@ internal sealed class RetryBudget
                 _retries[index] = 0;
             }
 
-            _currentSlot = now;
+            Volatile.Write(ref _currentSlot, now); // after the clearing: a lock-free RecordCall that sees the new slot finds it cleared
         }
 
         return (int)(now % Slots);

@@ -37,6 +37,27 @@ public sealed class RetryBudgetTests
     }
 
     [Fact]
+    public void CallsRecordedFromManyThreadsAtOnce_NoneIsLost()
+    {
+        var time = new ManualTimeProvider();
+        var budget = new RetryBudget(new LlmRetryBudgetOptions { MinRetries = 0, RetryRatio = 0.1, Window = TimeSpan.FromSeconds(10) }, time);
+
+        // The lock-free path: every call lands in the current slot with an atomic increment.
+        Parallel.For(0, 20_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ => budget.RecordCall());
+        // The clock moves into the next slot: the first call there takes the lock and clears it, the rest go lock-free.
+        time.Advance(TimeSpan.FromSeconds(1));
+        Parallel.For(0, 10_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, _ => budget.RecordCall());
+
+        var retries = 0;
+        while (budget.TryTakeRetry())
+        {
+            retries++;
+        }
+
+        Assert.Equal(3_000, retries); // 10 % of 30,000 calls: not one increment lost
+    }
+
+    [Fact]
     public async Task QuietClient_StillRetries_WithinTheFloor()
     {
         await using var server = await FakeLlmServer.StartAsync();
