@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Net;
 using System.Runtime.CompilerServices;
 
@@ -32,10 +31,13 @@ internal sealed class BufferedBodyContent : HttpContent
     /// <summary>The body; valid until the content is disposed.</summary>
     public ReadOnlySpan<byte> Bytes => Buffer().AsSpan(0, _length);
 
-    /// <summary>The declared Content-Length, read from the raw header without parsing it into the header store.</summary>
-    public static long? DeclaredLength(HttpContent content) =>
-        content.Headers.NonValidated.TryGetValues("Content-Length", out var values)
-        && long.TryParse(values.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var length) ? length : null;
+    /// <summary>The declared Content-Length (or a length the content knows), or <see langword="null"/>.</summary>
+    /// <remarks>
+    /// Through the typed property: SocketsHttpHandler has already parsed the header to frame the body, so this is a
+    /// lookup, whereas the raw (non-validated) view formats the stored number back into a string, which a profile put
+    /// at about 0.3 µs per call.
+    /// </remarks>
+    public static long? DeclaredLength(HttpContent content) => content.Headers.ContentLength;
 
     /// <summary>Reads <paramref name="response"/>'s body whole and puts it back as a buffered content.</summary>
     /// <param name="response">The response whose content is replaced.</param>
