@@ -655,8 +655,13 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
     private bool ShouldRetry(ResilienceContext context, int attemptNumber, Outcome<HttpResponseMessage> outcome)
     {
+        if (outcome.Result is { IsSuccessStatusCode: true })
+        {
+            return false; // every successful call passes here: nothing to look up
+        }
+
         var call = context.Properties.GetValue(CallKey, null!);
-        if (outcome.Result is { IsSuccessStatusCode: true } || context.CancellationToken.IsCancellationRequested || call.LocalFailure is not null)
+        if (context.CancellationToken.IsCancellationRequested || call.LocalFailure is not null)
         {
             // Cancelled here means the caller or the total deadline: neither leaves room for another attempt. A local
             // failure (no endpoint available, paced out) was decided inside the attempt, which waited if it could.
@@ -817,29 +822,38 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     /// <summary>Under another client: every attempt goes to the address the request names, and the endpoint is its authority.</summary>
     private sealed class RequestAddressSelector(IEndpointStateStore store) : IEndpointSelector
     {
-        private EndpointTarget? _last;
+        private Seen? _lastSeen;
 
         public bool Routes => false;
 
         public TimeSpan? AvailableIn(LlmCall call) => TimeSpan.Zero;
 
-        public string DescribeAvailability() => Volatile.Read(ref _last)?.Name ?? "(request's address)";
+        public string DescribeAvailability() => Volatile.Read(ref _lastSeen)?.Target.Name ?? "(request's address)";
 
         public EndpointTarget? Select(LlmCall call, EndpointTarget? skip = null)
         {
             var uri = call.Template?.RequestUri;
-            var name = uri is { IsAbsoluteUri: true } ? uri.GetLeftPart(UriPartial.Authority) : "(relative)";
-            // Most clients call one host: keep the last target rather than a new one per call.
-            var last = Volatile.Read(ref _last);
-            if (last is not null && string.Equals(last.Name, name, StringComparison.Ordinal))
+            // Most clients call one host: keep the last target rather than a new one per call, compared by the Uri's own
+            // (cached) scheme, host and port, so that a call to the same host builds no string.
+            var last = Volatile.Read(ref _lastSeen);
+            if (last is not null && uri is { IsAbsoluteUri: true } && uri.Port == last.Port
+                && string.Equals(uri.Host, last.Host, StringComparison.Ordinal) && string.Equals(uri.Scheme, last.Scheme, StringComparison.Ordinal))
             {
-                return last;
+                return last.Target;
+            }
+
+            var name = uri is { IsAbsoluteUri: true } ? uri.GetLeftPart(UriPartial.Authority) : "(relative)";
+            if (last is not null && string.Equals(last.Target.Name, name, StringComparison.Ordinal))
+            {
+                return last.Target;
             }
 
             var target = new EndpointTarget(name) { State = store.Get(name) };
-            Volatile.Write(ref _last, target);
+            Volatile.Write(ref _lastSeen, uri is { IsAbsoluteUri: true } ? new Seen(target, uri.Scheme, uri.Host, uri.Port) : new Seen(target, string.Empty, string.Empty, -1));
             return target;
         }
+
+        private sealed record Seen(EndpointTarget Target, string Scheme, string Host, int Port);
 
         public void Report(LlmAttempt attempt, TimeProvider time) => (attempt.Endpoint.State ?? store.Get(attempt.Endpoint.StateKey)).Record(attempt, time.GetUtcNow(), policy: null);
     }

@@ -39,6 +39,40 @@ public sealed class SingleEndpointHoldTests
     }
 
     [Fact]
+    public async Task UnderAnotherClient_EachHostIsHeldOnItsOwn_AsCallsAlternateBetweenThem()
+    {
+        await using var a = await FakeLlmServer.StartAsync();
+        await using var b = await FakeLlmServer.StartAsync();
+        a.Enqueue(FakeBehavior.RateLimited(new Dictionary<string, string> { ["retry-after-ms"] = "400" }));
+        var (http, _) = TestClients.Pipeline(TestClients.FastResilience(o => o.MaxRetryAttempts = 0));
+        using var client = http;
+        Task<HttpResponseMessage> Post(FakeLlmServer server) => client.PostAsync(new Uri(server.BaseAddress, "chat/completions"),
+            new StringContent("""{"model":"m","messages":[{"role":"user","content":"hi"}]}""", System.Text.Encoding.UTF8, "application/json"));
+
+        using (var told = await Post(a))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.TooManyRequests, told.StatusCode);
+        }
+
+        // The handler keeps the last host it saw: b is another host (held by nothing), then a again (still held).
+        var started = Stopwatch.StartNew();
+        using (var other = await Post(b))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, other.StatusCode);
+        }
+
+        Assert.True(started.Elapsed < TimeSpan.FromMilliseconds(300), $"the call to the other host took {started.Elapsed.TotalMilliseconds:0} ms");
+        using (var again = await Post(a))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, again.StatusCode);
+        }
+
+        Assert.Equal(2, a.Requests.Count);
+        Assert.True(a.Requests[1].ElapsedSince(a.Requests[0]) >= TimeSpan.FromMilliseconds(380),
+            $"the second request to the held host came {a.Requests[1].ElapsedSince(a.Requests[0]).TotalMilliseconds:0} ms after its 429");
+    }
+
+    [Fact]
     public async Task RetryAfterOnOneCall_CallsStartedMeanwhileAreHeldTooAndAllSucceed()
     {
         await using var server = await FakeLlmServer.StartAsync();
