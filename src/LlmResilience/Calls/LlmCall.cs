@@ -181,21 +181,13 @@ internal sealed class LlmCall : IDisposable
     public CancellationToken StartDeadline(CancellationToken callerToken)
     {
         CancellationToken = callerToken;
-        var deadline = new CancellationTokenSource(Remaining, Time);
-        if (callerToken.CanBeCanceled)
-        {
-            _callerLink = callerToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
-        }
-
-        _deadline = deadline;
-        return deadline.Token;
+        _deadline = new TimeoutTokenSource(Remaining, Time, callerToken);
+        return _deadline.Token;
     }
 
     /// <summary>Stops the deadline's clock and reports whether it had expired (as opposed to the caller cancelling).</summary>
     public bool EndDeadline()
     {
-        // Disposing the link first waits for a caller's cancel in flight, so it never touches a disposed source.
-        _callerLink.Dispose();
         var deadline = _deadline;
         _deadline = null;
         if (deadline is null)
@@ -203,13 +195,12 @@ internal sealed class LlmCall : IDisposable
             return false;
         }
 
-        var expired = deadline.IsCancellationRequested && !CancellationToken.IsCancellationRequested;
+        var expired = deadline.Expired;
         deadline.Dispose();
         return expired;
     }
 
-    private CancellationTokenSource? _deadline;
-    private CancellationTokenRegistration _callerLink;
+    private TimeoutTokenSource? _deadline;
 
     /// <summary>The model an attempt to <paramref name="endpoint"/> asks for: the endpoint's own, else the request's; <see langword="null"/> when the body was not ours to read.</summary>
     public string? ModelFor(EndpointTarget endpoint) => endpoint.Model ?? ChatRequest?.Model;

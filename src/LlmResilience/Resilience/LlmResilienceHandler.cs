@@ -94,7 +94,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         _pipeline = builder.Build();
 
         // 3. Per attempt (SendAttemptAsync, inside the retry): the endpoint's choice, then (several endpoints) its circuit
-        //    breaker, then the attempt timeout (AttemptTimeoutSource, in SendOnceAsync) around the send.
+        //    breaker, then the attempt timeout (a TimeoutTokenSource, in SendOnceAsync) around the send.
     }
 
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
@@ -411,7 +411,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         var attempt = call.StartAttempt(endpoint);
         context.Properties.Set(AttemptKey, attempt);
         // 3. The attempt timeout: from sending to the body (non-streamed) or the first event (streamed).
-        using var attemptTimeout = new AttemptTimeoutSource(call.AttemptTimeout ?? _options.AttemptTimeout, _time, context.CancellationToken);
+        using var attemptTimeout = new TimeoutTokenSource(call.AttemptTimeout ?? _options.AttemptTimeout, _time, context.CancellationToken);
         var cancellationToken = attemptTimeout.Token;
         var state = endpoint.State;
         // Counted only where a router reads it (the least-loaded choice): a shared counter is a contended cache line.

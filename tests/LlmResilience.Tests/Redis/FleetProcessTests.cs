@@ -40,10 +40,13 @@ public sealed class FleetProcessTests(ITestOutputHelper output)
         // Alone, each takes the whole quota: 37-54 429s (the test below; 36-47 on a loaded machine). Shared: 0 in every
         // run measured.
         Assert.True(figures.RateLimited <= 10, figures.ToString());
-        // 98 % measured alone: the fleet's bucket refills at the quota less 2 %. In one CI run, with the other test
-        // assemblies (Chromium among them) on the same 2 cores, one process sent its last 4 calls 0.9 s late, after a
-        // steady 50/s: 85 %. Sharing that starved the fleet would show far less (each on a third: about 33 %).
-        Assert.InRange(figures.ShareOfQuota, 0.75, 1.05);
+        // 98 % measured alone: the fleet's bucket refills at the quota less 2 %. The share is counted at the server, by
+        // arrival, so a process the machine starves moves it both ways. In CI, with the other test assemblies (Chromium
+        // among them) on the same 2 cores: one process sent its last 4 calls 0.9 s late after a steady 50/s (85 %), and
+        // in another run 78 calls arrived in the first 100 ms instead of about 55, admitted earlier and sent together
+        // (109 %), with 0 429s both times. Sharing that starved the fleet would show far less (each on a third: about
+        // 33 %); sharing that admitted too much shows as the provider's 429s, bounded above.
+        Assert.InRange(figures.ShareOfQuota, 0.75, 1.15);
     }
 
     [Fact]
