@@ -411,7 +411,8 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         var attempt = call.StartAttempt(endpoint);
         context.Properties.Set(AttemptKey, attempt);
         // 3. The attempt timeout: from sending to the body (non-streamed) or the first event (streamed).
-        using var attemptTimeout = new TimeoutTokenSource(call.AttemptTimeout ?? _options.AttemptTimeout, _time, context.CancellationToken);
+        var timeout = call.AttemptTimeout ?? _options.AttemptTimeout; // the call's own when it set one
+        using var attemptTimeout = new TimeoutTokenSource(timeout, _time, context.CancellationToken);
         var cancellationToken = attemptTimeout.Token;
         var state = endpoint.State;
         // Counted only where a router reads it (the least-loaded choice): a shared counter is a contended cache line.
@@ -472,7 +473,6 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             }
             else if (exception is OperationCanceledException && attemptTimeout.Expired)
             {
-                var timeout = call.AttemptTimeout ?? _options.AttemptTimeout;
                 attempt.TimedOut(AttemptEnd.AttemptTimedOut, call.AttemptTimeout is null ? _attemptTimedOut
                     : new AttemptFailure(LlmFailureKind.Timeout, true, $"no response within the call's AttemptTimeout ({timeout})"));
                 exception = new TimeoutRejectedException($"The attempt timed out after {timeout}.", timeout, exception);
