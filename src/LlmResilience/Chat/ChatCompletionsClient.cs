@@ -17,7 +17,8 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
 {
     private static readonly ChatCompletionChunk SkipChunk = new();
 
-    private readonly HttpClient _httpClient;
+    private readonly HttpMessageInvoker _sender;
+    private readonly HttpClient? _httpClient;
     private readonly IDisposable? _owned;
     private readonly Uri _baseAddress;
     private readonly Uri _endpoint;
@@ -33,10 +34,19 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     private readonly IEndpointSelector _selector;
     private readonly bool _recordContent;
 
-    internal ChatCompletionsClient(HttpClient httpClient, LlmClientOptions options, string? name, ClientServices services, IDisposable? owned,
+    /// <param name="sender">The handler chain the calls go through: an <see cref="HttpClient"/> when its own settings must
+    /// apply (see <see cref="Microsoft.Extensions.DependencyInjection.LlmResilienceServiceCollectionExtensions"/>), else an
+    /// invoker straight into the chain.</param>
+    /// <param name="options">The client's options (validated).</param>
+    /// <param name="name">The client's name (<see langword="null"/> for the default client).</param>
+    /// <param name="services">The clock, logger, metrics and endpoint state.</param>
+    /// <param name="owned">Disposed with the client.</param>
+    /// <param name="selector">Where each attempt goes; the default is the options' endpoints.</param>
+    internal ChatCompletionsClient(HttpMessageInvoker sender, LlmClientOptions options, string? name, ClientServices services, IDisposable? owned,
         IEndpointSelector? selector = null)
     {
-        _httpClient = httpClient;
+        _sender = sender;
+        _httpClient = sender as HttpClient;
         _owned = owned;
         _name = string.IsNullOrEmpty(name) ? null : name;
         _baseAddress = options.BaseAddress!;
@@ -108,8 +118,8 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         {
             InnerHandler = new RecyclingConnectionHandler(copy.Resilience, logger, metrics: metrics),
         };
-        var httpClient = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        return new ChatCompletionsClient(httpClient, copy, null, services, new Owned(httpClient, metrics));
+        var invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        return new ChatCompletionsClient(invoker, copy, null, services, new Owned(invoker, metrics));
     }
 
     /// <inheritdoc />
@@ -133,7 +143,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         HttpResponseMessage response;
         try
         {
-            response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            response = await SendAsync(message, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException exception)
         {
@@ -231,7 +241,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         HttpResponseMessage response;
         try
         {
-            response = await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            response = await SendAsync(message, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException exception)
         {
@@ -333,6 +343,16 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             text.Dispose();
         }
     }
+
+    /// <summary>
+    /// Through the <see cref="HttpClient"/> when there is one (headers read, not the body), else straight into the handler
+    /// chain: without HttpClient's own async frame, and without its token for pending requests, which every call in
+    /// flight would otherwise link to (one contended source across all callers).
+    /// </summary>
+    private Task<HttpResponseMessage> SendAsync(HttpRequestMessage message, CancellationToken cancellationToken) =>
+        _httpClient is not null
+            ? _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
+            : _sender.SendAsync(message, cancellationToken);
 
     /// <summary>The address the answer came from (the last attempt's), for messages.</summary>
     private string Where(LlmCall call) => Endpoints.Describe(call.LastAttempt?.RequestUri ?? _endpoint);
@@ -493,11 +513,11 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     /// <summary>What a client shares with its pipeline: the clock, the log, the instruments and the endpoint state.</summary>
     internal sealed record ClientServices(TimeProvider Time, ILogger Logger, LlmMetrics Metrics, IEndpointStateStore EndpointStates);
 
-    private sealed class Owned(HttpClient httpClient, LlmMetrics metrics) : IDisposable
+    private sealed class Owned(HttpMessageInvoker invoker, LlmMetrics metrics) : IDisposable
     {
         public void Dispose()
         {
-            httpClient.Dispose();
+            invoker.Dispose();
             metrics.Dispose();
         }
     }

@@ -40,6 +40,69 @@ public sealed class ServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public async Task AddChatCompletionsClient_DefaultRequestHeadersTheAppSetOnItsHttpClient_AreSentOnEveryAttempt()
+    {
+        // The typed client sends straight into the handler chain only when its HttpClient has nothing of its own to add.
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.ServerError(503));
+        var services = new ServiceCollection();
+        services.AddChatCompletionsClient(o =>
+            {
+                o.BaseAddress = server.BaseAddress;
+                o.Model = "m";
+                o.Resilience.BaseDelay = TimeSpan.FromMilliseconds(5);
+            })
+            .ConfigureHttpClient(c => c.DefaultRequestHeaders.Add("X-Team", "search"));
+        await using var provider = services.BuildServiceProvider();
+
+        await provider.GetRequiredService<IChatCompletionsClient>().CompleteAsync(new ChatCompletionRequest([ChatMessage.User("hi")]));
+
+        Assert.Equal(2, server.Requests.Count);
+        Assert.All(server.Requests, r => Assert.Equal("search", r.Headers["X-Team"]));
+    }
+
+    [Fact]
+    public async Task AddChatCompletionsClient_ATimeoutTheAppSetOnItsHttpClient_StillEndsTheCall()
+    {
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.Hang());
+        var services = new ServiceCollection();
+        services.AddChatCompletionsClient(o =>
+            {
+                (o.BaseAddress, o.Model) = (server.BaseAddress, "m");
+                // Far beyond the app's 200 ms, and bounded: a client that ignored the app's timeout fails here, never hangs.
+                (o.Resilience.AttemptTimeout, o.Resilience.MaxRetryAttempts) = (TimeSpan.FromSeconds(3), 0);
+            })
+            .ConfigureHttpClient(c => c.Timeout = TimeSpan.FromMilliseconds(200));
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IChatCompletionsClient>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var failure = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.CompleteAsync(new ChatCompletionRequest([ChatMessage.User("hi")])));
+
+        // HttpClient's own timeout, not the pipeline's.
+        Assert.IsType<TimeoutException>(failure.InnerException);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(150), TimeSpan.FromSeconds(5));
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public void SenderFor_AnHttpClientWithNothingOfItsOwn_IsBypassed_OtherwiseKept()
+    {
+        using var chain = new HttpClientHandler();
+        using var plain = new HttpClient(chain, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        using var withTimeout = new HttpClient(chain, disposeHandler: false) { Timeout = TimeSpan.FromSeconds(30) };
+        using var withHeaders = new HttpClient(chain, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        withHeaders.DefaultRequestHeaders.Add("X-Team", "search");
+
+        using var bypassed = LlmResilienceServiceCollectionExtensions.SenderFor(plain, () => chain);
+
+        Assert.IsNotType<HttpClient>(bypassed);
+        Assert.Same(withTimeout, LlmResilienceServiceCollectionExtensions.SenderFor(withTimeout, () => throw new InvalidOperationException("not asked")));
+        Assert.Same(withHeaders, LlmResilienceServiceCollectionExtensions.SenderFor(withHeaders, () => throw new InvalidOperationException("not asked")));
+    }
+
+    [Fact]
     public async Task AddChatCompletionsClient_NamedClients_AreKeyedServicesWithTheirOwnOptions()
     {
         await using var fast = await FakeLlmServer.StartAsync();
