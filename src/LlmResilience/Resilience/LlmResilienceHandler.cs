@@ -50,6 +50,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     private readonly RetryBudget? _retryBudget;
     private readonly AttemptFailure _attemptTimedOut;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private int _connectionsLeasable; // 0: not yet known; 1: yes; -1: no
 
     public LlmResilienceHandler(LlmResilienceOptions options, TimeProvider time, ILogger logger, LlmMetrics? metrics = null,
         IEndpointStateStore? endpointStates = null, string? clientName = null)
@@ -425,8 +426,19 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                 ? (endpoint.CredentialValue, endpoint.Secret)
                 : await CredentialAsync(endpoint, cancellationToken).ConfigureAwait(false);
             var message = AttemptMessage.Create(call, endpoint, credential);
+            message.CanLeaseConnection = ConnectionsLeasable;
             attempt.RequestUri = message.RequestUri;
-            response = await base.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                response = await base.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                message.EndLease(exception);
+                throw;
+            }
+
+            message.EndLease(response);
             attempt.OnResponse(response);
             if (attempt.RateLimits is { } limits)
             {
@@ -484,6 +496,31 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         finally
         {
             counted?.AttemptEnded();
+        }
+    }
+
+    /// <summary>
+    /// Whether the connection layer may hand each send's hold on its pool up to the attempt (<see cref="RecyclingConnectionHandler.ConnectionLease"/>):
+    /// only when it is the next handler down, or only the factory's logging handler (status and headers) is between, since
+    /// the response is decoded where the hold ends. Decided at the first send, when the chain below is fixed.
+    /// </summary>
+    private bool ConnectionsLeasable
+    {
+        get
+        {
+            var known = _connectionsLeasable;
+            if (known == 0)
+            {
+                var below = InnerHandler;
+                while (below is Microsoft.Extensions.Http.Logging.LoggingHttpMessageHandler logging)
+                {
+                    below = logging.InnerHandler;
+                }
+
+                _connectionsLeasable = known = below is RecyclingConnectionHandler ? 1 : -1;
+            }
+
+            return known > 0;
         }
     }
 

@@ -366,6 +366,77 @@ public sealed class RecyclingConnectionHandlerTests
         Assert.All(handlers, h => Assert.Equal(1, h.Disposals));
     }
 
+    [Fact]
+    public async Task Lease_UnderThePipeline_EachSendHandsItsPoolUp_AndARecycledPoolIsDisposedOnceItsLastAttemptEnds()
+    {
+        // The pipeline directly over the connections: each send's hold on its pool is handed to the attempt, which ends it.
+        // A hold never ended would keep the recycled pool from ever being disposed; one ended twice would dispose the new one.
+        await using var server = await FakeLlmServer.StartAsync();
+        var options = TestClients.FastResilience(o => o.BaseDelay = TimeSpan.FromMilliseconds(5));
+        var pools = new System.Collections.Concurrent.ConcurrentQueue<PoolProbe>();
+        var connections = new RecyclingConnectionHandler(options, NullLogger.Instance, () =>
+        {
+            var pool = new PoolProbe { InnerHandler = LlmSocketsHandlerFactory.Create(options) };
+            pools.Enqueue(pool);
+            return pool;
+        });
+        using var client = new HttpClient(new LlmResilienceHandler(options, TimeProvider.System, NullLogger.Instance) { InnerHandler = connections })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+
+        (await client.SendAsync(Post(server))).Dispose();
+        server.Enqueue(FakeBehavior.ResetBeforeHeaders(), 3);
+        using var response = await client.SendAsync(Post(server));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var (first, second) = (pools.ElementAt(0), pools.ElementAt(1));
+        Assert.Equal(2, pools.Count);
+        Assert.Equal((4, 4), (first.Sends, first.SendsWithALease));
+        Assert.Equal((1, 1), (second.Sends, second.SendsWithALease));
+        Assert.Equal(1, first.Disposals);
+        Assert.Equal(0, second.Disposals);
+    }
+
+    [Fact]
+    public async Task Lease_AHandlerBetweenThatReadsTheBody_KeepsItsOwnFrame_AndSeesTheBodyDecoded()
+    {
+        // Decoding happens where the hold ends: with a handler of the app's between the pipeline and the connections, the
+        // hold stays below it, so that it reads JSON, not gzip.
+        await using var server = await FakeLlmServer.StartAsync();
+        server.Enqueue(FakeBehavior.Custom("Compressed", async (context, cancellationToken) =>
+        {
+            using var buffer = new MemoryStream();
+            await using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            {
+                await gzip.WriteAsync("""{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"squeezed"},"finish_reason":"stop"}]}"""u8.ToArray(), cancellationToken);
+            }
+
+            context.Response.ContentType = "application/json";
+            context.Response.Headers.ContentEncoding = "gzip";
+            await context.Response.Body.WriteAsync(buffer.ToArray(), cancellationToken);
+        }));
+        var options = TestClients.FastResilience();
+        var pools = new System.Collections.Concurrent.ConcurrentQueue<PoolProbe>();
+        var connections = new RecyclingConnectionHandler(options, NullLogger.Instance, () =>
+        {
+            var pool = new PoolProbe { InnerHandler = LlmSocketsHandlerFactory.Create(options) };
+            pools.Enqueue(pool);
+            return pool;
+        });
+        var reader = new BodyReadingHandler { InnerHandler = connections };
+        using var client = new HttpClient(new LlmResilienceHandler(options, TimeProvider.System, NullLogger.Instance) { InnerHandler = reader })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+
+        using var response = await client.SendAsync(Post(server));
+
+        Assert.Contains("\"squeezed\"", reader.Bodies.Single());
+        Assert.Contains("\"squeezed\"", await response.Content.ReadAsStringAsync());
+        Assert.Equal((1, 0), (pools.Single().Sends, pools.Single().SendsWithALease));
+    }
+
     // Spins (yielding, never sleeping) until the other thread reaches iteration i; false once the test is stopping.
     private static bool WaitFor(ref int other, int i, ref int stop)
     {
@@ -428,6 +499,54 @@ public sealed class RecyclingConnectionHandlerTests
             }
 
             base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>A pool's stand-in wrapper: counts its sends (and those whose hold went up to the attempt) and its disposals.</summary>
+    private sealed class PoolProbe : DelegatingHandler
+    {
+        private int _sends;
+        private int _sendsWithALease;
+        private int _disposals;
+
+        public int Sends => Volatile.Read(ref _sends);
+
+        public int SendsWithALease => Volatile.Read(ref _sendsWithALease);
+
+        public int Disposals => Volatile.Read(ref _disposals);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _sends);
+            if (request is AttemptRequestMessage { ConnectionLease: not null })
+            {
+                Interlocked.Increment(ref _sendsWithALease);
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                Interlocked.Increment(ref _disposals);
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>An app's handler that reads every response body (as a body-logging handler would).</summary>
+    private sealed class BodyReadingHandler : DelegatingHandler
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Bodies { get; } = new();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            Bodies.Enqueue(await response.Content.ReadAsStringAsync(cancellationToken));
+            return response;
         }
     }
 }

@@ -10,10 +10,10 @@ internal static class AttemptMessage
     /// <param name="call">The call whose template is copied.</param>
     /// <param name="endpoint">Where the attempt goes.</param>
     /// <param name="credential">The endpoint's credential header value for this attempt, or <see langword="null"/> to keep the caller's.</param>
-    public static HttpRequestMessage Create(LlmCall call, EndpointTarget endpoint, string? credential)
+    public static AttemptRequestMessage Create(LlmCall call, EndpointTarget endpoint, string? credential)
     {
         var template = call.Template!;
-        var message = new HttpRequestMessage(template.Method, endpoint.RebaseCached(template.RequestUri, call.OriginBase))
+        var message = new AttemptRequestMessage(template.Method, endpoint.RebaseCached(template.RequestUri, call.OriginBase))
         {
             Version = template.Version,
             VersionPolicy = template.VersionPolicy,
