@@ -53,6 +53,9 @@ internal sealed class LlmCall : IDisposable
     /// <summary>The typed request, when the typed client made the call: an endpoint that serves another model gets a body for that model.</summary>
     public ChatCompletionRequest? ChatRequest { get; init; }
 
+    /// <summary>The model the typed client's request asks for (the request's own, else the client's); the body says so.</summary>
+    public string? RequestModel { get; init; }
+
     /// <summary>One attempt only, whatever MaxRetryAttempts says: a health probe reports what is, without retrying it away.</summary>
     public bool SingleAttempt { get; init; }
 
@@ -203,7 +206,7 @@ internal sealed class LlmCall : IDisposable
     private TimeoutTokenSource? _deadline;
 
     /// <summary>The model an attempt to <paramref name="endpoint"/> asks for: the endpoint's own, else the request's; <see langword="null"/> when the body was not ours to read.</summary>
-    public string? ModelFor(EndpointTarget endpoint) => endpoint.Model ?? ChatRequest?.Model;
+    public string? ModelFor(EndpointTarget endpoint) => endpoint.Model ?? RequestModel;
 
     /// <summary>Records the start of a new attempt to <paramref name="endpoint"/>.</summary>
     public LlmAttempt StartAttempt(EndpointTarget endpoint)
@@ -238,7 +241,7 @@ internal sealed class LlmCall : IDisposable
     public HttpContent? ContentFor(string? model)
     {
         var template = Template?.Content;
-        if (model is null || template is null || (ChatRequest is not null && string.Equals(model, ChatRequest.Model, StringComparison.Ordinal)))
+        if (model is null || template is null || (ChatRequest is not null && string.Equals(model, RequestModel, StringComparison.Ordinal)))
         {
             return template;
         }
@@ -250,7 +253,7 @@ internal sealed class LlmCall : IDisposable
                 _modelContent?.Dispose();
                 // The typed client's request is serialized again; another client's body (already buffered) has its model rewritten.
                 _modelContent = ChatRequest is not null
-                    ? JsonRequestContent.Create(ChatRequest.ForWire(model, Stream), LlmJsonContext.Relaxed.Options)
+                    ? JsonRequestContent.Create(ChatRequest, model, Stream, LlmJsonContext.Relaxed.Options)
                     : JsonModelRewriter.Rewrite(template, model);
                 _modelContentModel = model;
             }

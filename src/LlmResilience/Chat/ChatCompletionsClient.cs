@@ -137,9 +137,9 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
 
     private async Task<ChatCompletion> CompleteCoreAsync(ChatCompletionRequest request, LlmRequestOptions? options, CancellationToken cancellationToken)
     {
-        var wire = Prepare(request, stream: false);
-        using var call = NewCall(wire, stream: false, options);
-        using var message = CreateMessage(call, wire, stream: false, options);
+        var model = Prepare(request);
+        using var call = NewCall(request, model, stream: false, options);
+        using var message = CreateMessage(call, request, model, stream: false, options);
         HttpResponseMessage response;
         try
         {
@@ -218,8 +218,8 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         // Validated now, not at the first MoveNextAsync: a request that cannot be valid fails where it is made. The
         // message is built when the enumeration starts, once per enumeration: a stream never enumerated sends nothing
         // and holds no buffer, and enumerating twice sends the request twice.
-        var wire = Prepare(request, stream: true);
-        return StreamCoreAsync(wire, null, cancellationToken);
+        var model = Prepare(request);
+        return StreamCoreAsync(request, model, null, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -227,17 +227,18 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(_resilience);
-        var wire = Prepare(request, stream: true);
-        return StreamCoreAsync(wire, options, cancellationToken);
+        var model = Prepare(request);
+        return StreamCoreAsync(request, model, options, cancellationToken);
     }
 
     /// <summary>Releases the connections when this client created them (<see cref="Create"/>).</summary>
     public void Dispose() => _owned?.Dispose();
 
-    private async IAsyncEnumerable<ChatCompletionChunk> StreamCoreAsync(ChatCompletionRequest wire, LlmRequestOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ChatCompletionChunk> StreamCoreAsync(ChatCompletionRequest request, string model, LlmRequestOptions? options,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var call = NewCall(wire, stream: true, options);
-        using var message = CreateMessage(call, wire, stream: true, options);
+        using var call = NewCall(request, model, stream: true, options);
+        using var message = CreateMessage(call, request, model, stream: true, options);
         HttpResponseMessage response;
         try
         {
@@ -357,11 +358,12 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     /// <summary>The address the answer came from (the last attempt's), for messages.</summary>
     private string Where(LlmCall call) => Endpoints.Describe(call.LastAttempt?.RequestUri ?? _endpoint);
 
-    private LlmCall NewCall(ChatCompletionRequest wire, bool stream, LlmRequestOptions? options)
+    private LlmCall NewCall(ChatCompletionRequest request, string model, bool stream, LlmRequestOptions? options)
     {
         var call = new LlmCall(_name, _time, options?.TotalTimeout ?? _resilience.TotalTimeout, ownedByPipeline: false)
         {
-            ChatRequest = wire,
+            ChatRequest = request,
+            RequestModel = model,
             Stream = stream,
             OriginBase = _baseAddress,
             Selector = _selector,
@@ -371,15 +373,15 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         };
         // Telemetry: the call's Activity starts here, before the pipeline sends, and stays current in the caller's method
         // (this one is synchronous), so the attempts' HTTP spans nest under it; it ends when the call is disposed.
-        call.Telemetry = CallTelemetry.StartForClient(call, _metrics, wire, _endpoint, _recordContent);
+        call.Telemetry = CallTelemetry.StartForClient(call, _metrics, request, model, _endpoint, _recordContent);
         return call;
     }
 
-    private HttpRequestMessage CreateMessage(LlmCall call, ChatCompletionRequest wire, bool stream, LlmRequestOptions? options)
+    private HttpRequestMessage CreateMessage(LlmCall call, ChatCompletionRequest request, string model, bool stream, LlmRequestOptions? options)
     {
         var message = new CallRequestMessage(HttpMethod.Post, _endpoint, call)
         {
-            Content = JsonRequestContent.Create(wire, LlmJsonContext.Relaxed.Options),
+            Content = JsonRequestContent.Create(request, model, stream, LlmJsonContext.Relaxed.Options),
         };
         if (_authorization is not null)
         {
@@ -485,7 +487,8 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         return JsonSerializer.Deserialize(trimmed, LlmJsonContext.Default.ChatCompletionChunk) is { } chunk ? ResponseShape.Checked(chunk) : SkipChunk;
     }
 
-    private ChatCompletionRequest Prepare(ChatCompletionRequest request, bool stream)
+    /// <summary>Checks the request and returns the model it goes with (its own, else the client's). The caller's object is never changed or copied.</summary>
+    private string Prepare(ChatCompletionRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Messages is null || request.Messages.Count == 0)
@@ -507,7 +510,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             throw new ArgumentException("The request names no model and LlmClientOptions.Model is not set: set one of them, such as \"gpt-4o-mini\".", nameof(request));
         }
 
-        return request.ForWire(model, stream);
+        return model;
     }
 
     /// <summary>What a client shares with its pipeline: the clock, the log, the instruments and the endpoint state.</summary>

@@ -51,8 +51,8 @@ internal sealed class CallTelemetry
         _provider = GenAiConventions.ProviderOf(address);
     }
 
-    /// <summary>The typed client's call: the request (model and parameters) as it goes on the wire.</summary>
-    public static CallTelemetry? StartForClient(LlmCall call, LlmMetrics metrics, ChatCompletionRequest wire, Uri address, bool recordContent = false)
+    /// <summary>The typed client's call: the request's parameters and the model it goes with.</summary>
+    public static CallTelemetry? StartForClient(LlmCall call, LlmMetrics metrics, ChatCompletionRequest request, string? model, Uri address, bool recordContent = false)
     {
         var tracing = Source.HasListeners();
         if (!tracing && !metrics.CallInstrumentsEnabled)
@@ -60,15 +60,15 @@ internal sealed class CallTelemetry
             return null;
         }
 
-        var telemetry = new CallTelemetry(metrics, wire.Model, address);
+        var telemetry = new CallTelemetry(metrics, model, address);
         if (tracing)
         {
-            telemetry.StartActivity(call, wire);
+            telemetry.StartActivity(call, request);
             if (recordContent && telemetry._activity is { IsAllDataRequested: true } activity)
             {
                 // Opt-in only (LlmClientOptions.RecordMessageContent): the conventions' content attributes.
-                activity.SetTag(InputMessages, MessageContentJson.Input(wire.Messages));
-                telemetry._streamedText = wire.Stream == true ? new StringBuilder() : null;
+                activity.SetTag(InputMessages, MessageContentJson.Input(request.Messages));
+                telemetry._streamedText = call.Stream ? new StringBuilder() : null;
                 telemetry._recordContent = true;
             }
         }

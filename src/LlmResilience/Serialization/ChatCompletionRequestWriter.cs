@@ -39,11 +39,16 @@ internal static class ChatCompletionRequestWriter
     private static readonly JsonEncodedText Store = JsonEncodedText.Encode("store");
     private static readonly JsonEncodedText Metadata = JsonEncodedText.Encode("metadata");
 
-    /// <summary>Writes <paramref name="request"/>; nested members are resolved through <paramref name="options"/>.</summary>
-    public static void Write(Utf8JsonWriter writer, ChatCompletionRequest request, JsonSerializerOptions options)
+    /// <summary>
+    /// Writes <paramref name="request"/> as the client sends it: with <paramref name="model"/> (the request's or the
+    /// client's) and <c>"stream": true</c> when <paramref name="stream"/>, otherwise no stream member, whatever the
+    /// request's own <see cref="ChatCompletionRequest.Model"/> and <see cref="ChatCompletionRequest.Stream"/> say (the
+    /// caller's object is not copied to change them). Nested members are resolved through <paramref name="options"/>.
+    /// </summary>
+    public static void Write(Utf8JsonWriter writer, ChatCompletionRequest request, string? model, bool stream, JsonSerializerOptions options)
     {
         writer.WriteStartObject();
-        WriteString(writer, Model, request.Model);
+        WriteString(writer, Model, model);
 
         writer.WriteStartArray(Messages);
         var messages = request.Messages;
@@ -97,8 +102,8 @@ internal static class ChatCompletionRequestWriter
         WriteBoolean(writer, ParallelToolCalls, request.ParallelToolCalls);
         WriteNested(writer, ResponseFormat, request.ResponseFormat, options);
         WriteString(writer, ReasoningEffort, request.ReasoningEffort);
-        WriteBoolean(writer, Stream, request.Stream);
-        WriteNested(writer, StreamOptions, request.Stream == true ? request.StreamOptions : null, options);
+        WriteBoolean(writer, Stream, stream ? true : null);
+        WriteNested(writer, StreamOptions, stream ? request.StreamOptions : null, options);
         WriteString(writer, ServiceTier, request.ServiceTier);
         WriteBoolean(writer, Store, request.Store);
         WriteNested(writer, Metadata, request.Metadata, options);

@@ -19,13 +19,13 @@ public sealed class CallTelemetryNoListenerTests
     {
         using var metrics = new LlmMetrics(null);
         using var call = new LlmCall(null, TimeProvider.System, TimeSpan.FromSeconds(10), ownedByPipeline: false);
-        var wire = TestClients.Hello().ForWire("m", stream: false);
+        var request = TestClients.Hello();
         var address = new Uri("http://127.0.0.1:1/v1/chat/completions");
         Assert.False(CallTelemetry.Source.HasListeners());
-        CallTelemetry.StartForClient(call, metrics, wire, address); // JIT outside the measurement
+        CallTelemetry.StartForClient(call, metrics, request, "m", address); // JIT outside the measurement
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var telemetry = CallTelemetry.StartForClient(call, metrics, wire, address);
+        var telemetry = CallTelemetry.StartForClient(call, metrics, request, "m", address);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Null(telemetry);
@@ -37,7 +37,7 @@ public sealed class CallTelemetryNoListenerTests
             Sample = static (ref _) => ActivitySamplingResult.AllDataAndRecorded,
         };
         ActivitySource.AddActivityListener(listener);
-        var listened = CallTelemetry.StartForClient(call, metrics, wire, address);
+        var listened = CallTelemetry.StartForClient(call, metrics, request, "m", address);
         Assert.NotNull(listened?.Activity);
         Assert.Equal("chat m", listened.Activity.DisplayName);
         listened.End(call);

@@ -31,8 +31,12 @@ public sealed class ChatCompletionRequestWriterTests
         for (var i = 0; i < Cases; i++)
         {
             var request = Generate(random);
-            var expected = JsonSerializer.SerializeToUtf8Bytes(request, LlmJsonContext.Relaxed.ChatCompletionRequest);
-            var actual = WriteByHand(request);
+            // The client passes the model (the request's own or its default) and the stream flag; the writer must write the
+            // request as if it held them, without a copy of it.
+            var model = random.Next(3) == 0 ? "client-default" : request.Model;
+            var stream = random.Next(2) == 0;
+            var actual = WriteByHand(request, model, stream);
+            var expected = JsonSerializer.SerializeToUtf8Bytes(AsSent(request, model, stream), LlmJsonContext.Relaxed.ChatCompletionRequest);
             if (!expected.AsSpan().SequenceEqual(actual))
             {
                 Assert.Fail($"Case {i}:\nexpected {Encoding.UTF8.GetString(expected)}\nactual   {Encoding.UTF8.GetString(actual)}");
@@ -60,20 +64,39 @@ public sealed class ChatCompletionRequestWriterTests
     {
         var request = new ChatCompletionRequest([ChatMessage.User("hi")]) { Model = "m", StreamOptions = new ChatStreamOptions { IncludeUsage = true } };
 
-        Assert.Equal("""{"model":"m","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8.GetString(WriteByHand(request)));
+        Assert.Equal("""{"model":"m","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8.GetString(WriteByHand(request, "m", stream: false)));
         Assert.Equal("""{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":true}}""",
-            Encoding.UTF8.GetString(WriteByHand(request.ForWire("m", stream: true))));
+            Encoding.UTF8.GetString(WriteByHand(request, "m", stream: true)));
     }
 
-    private static byte[] WriteByHand(ChatCompletionRequest request)
+    [Fact]
+    public void Write_TheModelAndStreamGiven_WinOverTheRequestsOwn_AndTheRequestIsLeftAsItWas()
+    {
+        var request = new ChatCompletionRequest([ChatMessage.User("hi")]) { Model = "theirs", Stream = false };
+
+        Assert.Equal("""{"model":"ours","messages":[{"role":"user","content":"hi"}],"stream":true}""", Encoding.UTF8.GetString(WriteByHand(request, "ours", stream: true)));
+        Assert.Equal("""{"model":"ours","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8.GetString(WriteByHand(request, "ours", stream: false)));
+        Assert.Equal(("theirs", false), (request.Model, request.Stream));
+    }
+
+    private static byte[] WriteByHand(ChatCompletionRequest request, string? model, bool stream)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true }))
         {
-            ChatCompletionRequestWriter.Write(writer, request, LlmJsonContext.Relaxed.Options);
+            ChatCompletionRequestWriter.Write(writer, request, model, stream, LlmJsonContext.Relaxed.Options);
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    // The reference: the request itself holding the model and the flag as sent (written after the writer ran, so it saw
+    // the request's own values).
+    private static ChatCompletionRequest AsSent(ChatCompletionRequest request, string? model, bool stream)
+    {
+        request.Model = model;
+        request.Stream = stream ? true : null;
+        return request;
     }
 
     private static ChatCompletionRequest Generate(Random random)
@@ -134,7 +157,8 @@ public sealed class ChatCompletionRequestWriterTests
             request.AdditionalProperties = extra.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
         }
 
-        // The stream flag is set by the client; ForWire gives the request the client sends.
-        return random.Next(2) == 0 ? request : request.ForWire(request.Model ?? "gpt-4o-mini", stream: true);
+        // The caller's own flag, which the client overrides.
+        if (Some()) request.Stream = Some();
+        return request;
     }
 }

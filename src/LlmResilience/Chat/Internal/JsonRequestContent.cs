@@ -29,7 +29,7 @@ internal sealed class JsonRequestContent : HttpContent, IReplayableContent
     }
 
     /// <summary>Serializes a chat request (<see cref="ChatCompletionRequestWriter"/>, the contract of <paramref name="options"/>).</summary>
-    public static JsonRequestContent Create(ChatCompletionRequest request, JsonSerializerOptions options)
+    public static JsonRequestContent Create(ChatCompletionRequest request, string? model, bool stream, JsonSerializerOptions options)
     {
         // The writer and its scratch buffer are reused per thread; only the exact-size pooled copy outlives this call.
         var scratch = t_scratch ??= new ArrayBufferWriter<byte>(4096);
@@ -50,7 +50,7 @@ internal sealed class JsonRequestContent : HttpContent, IReplayableContent
             writer.Reset(scratch);
         }
 
-        ChatCompletionRequestWriter.Write(writer, request, options);
+        ChatCompletionRequestWriter.Write(writer, request, model, stream, options);
         writer.Flush();
         var buffer = ArrayPool<byte>.Shared.Rent(scratch.WrittenCount);
         scratch.WrittenSpan.CopyTo(buffer);

@@ -39,7 +39,7 @@ internal static class ResponseShape
                 return $"choices[{i}].message is missing or null";
             }
 
-            if (ToolCallsProblem(message._toolCalls, $"choices[{i}].message") is { } problem)
+            if (ToolCallsProblem(message._toolCalls, i) is { } problem)
             {
                 return problem;
             }
@@ -97,7 +97,8 @@ internal static class ResponseShape
         $"The response from {endpoint} is not a usable chat.completion: {problem}, where the schema requires an object" +
         (requestId is null ? "." : $" (request id {requestId}).");
 
-    private static string? ToolCallsProblem(IReadOnlyList<ChatToolCall>? toolCalls, string path)
+    // The message's path is written only for a problem: this runs on every answer.
+    private static string? ToolCallsProblem(IReadOnlyList<ChatToolCall>? toolCalls, int choice)
     {
         if (toolCalls is null)
         {
@@ -108,12 +109,12 @@ internal static class ResponseShape
         {
             if (toolCalls[j] is not { } toolCall)
             {
-                return $"{path}.tool_calls[{j}] is null";
+                return $"choices[{choice}].message.tool_calls[{j}] is null";
             }
 
             if (!toolCall.HasFunctionCall)
             {
-                return $"{path}.tool_calls[{j}].function is missing or null";
+                return $"choices[{choice}].message.tool_calls[{j}].function is missing or null";
             }
         }
 

@@ -110,25 +110,6 @@ public sealed class ChatCompletionRequest
         set => StreamOptions = value;
     }
 
-    /// <summary>
-    /// The request as it goes on the wire: this instance when it already names <paramref name="model"/> and the
-    /// right <c>stream</c> flag, otherwise a shallow copy with them filled in. The caller's object is never modified,
-    /// so one request may be sent concurrently, streamed and not.
-    /// </summary>
-    internal ChatCompletionRequest ForWire(string model, bool stream)
-    {
-        bool? wireStream = stream ? true : null;
-        if (string.Equals(Model, model, StringComparison.Ordinal) && Stream == wireStream)
-        {
-            return this;
-        }
-
-        var copy = (ChatCompletionRequest)MemberwiseClone();
-        copy.Model = model;
-        copy.Stream = wireStream;
-        return copy;
-    }
-
     /// <summary>Gets or sets the processing tier, for example <c>"auto"</c>, <c>"default"</c>, <c>"flex"</c> or <c>"priority"</c>.</summary>
     public string? ServiceTier { get; set; }
 
