@@ -89,8 +89,19 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
         }
 
         ResponseDecompression.AddAcceptEncoding(request);
-        var authority = GetAuthority(request.RequestUri);
-        var generation = Acquire(authority);
+        Authority authority;
+        Generation generation;
+        try
+        {
+            authority = GetAuthority(request.RequestUri);
+            generation = Acquire(authority);
+        }
+        catch (Exception exception)
+        {
+            // As from an async method: a disposed handler's failure comes in the task, not thrown at the caller.
+            return Task.FromException<HttpResponseMessage>(exception);
+        }
+
         if (request is AttemptRequestMessage { CanLeaseConnection: true, ConnectionLease: null } attempt)
         {
             // The attempt above ends the hold when its send returns or throws: no async frame here.
@@ -102,7 +113,7 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
             catch (Exception exception)
             {
                 attempt.EndLease(exception);
-                throw;
+                return Task.FromException<HttpResponseMessage>(exception);
             }
         }
 

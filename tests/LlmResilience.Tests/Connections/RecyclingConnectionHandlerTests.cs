@@ -250,9 +250,12 @@ public sealed class RecyclingConnectionHandlerTests
         }
 
         connections.Dispose();
-        var send = Task.Run(() => invoker.SendAsync(new HttpRequestMessage(HttpMethod.Get, "http://127.0.0.1:1/"), CancellationToken.None));
+        Task<HttpResponseMessage>? returned = null;
+        var send = Task.Run(() => returned = invoker.SendAsync(new HttpRequestMessage(HttpMethod.Get, "http://127.0.0.1:1/"), CancellationToken.None));
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => send.WaitAsync(TimeSpan.FromSeconds(10)));
+        // In the task, as an async method would, not thrown at the caller.
+        Assert.True(returned is { IsFaulted: true });
     }
 
     [Fact]
