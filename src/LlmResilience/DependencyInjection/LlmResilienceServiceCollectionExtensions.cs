@@ -101,8 +101,8 @@ public static class LlmResilienceServiceCollectionExtensions
     /// </summary>
     /// <remarks>
     /// The client sets absolute addresses and reads headers first, so HttpClient adds nothing else to these calls, but it
-    /// costs an async frame per call and links every call in flight to its one pending-requests token: about 2 µs of CPU
-    /// per call at 32 callers (<c>--throughput</c>).
+    /// costs an async frame per call and links every call in flight to its one pending-requests token: in a profile at 32
+    /// callers (<c>--throughput</c>), about 0.5 µs of CPU and 250 bytes per call.
     /// </remarks>
     internal static HttpMessageInvoker SenderFor(HttpClient httpClient, Func<HttpMessageHandler> chain)
     {
