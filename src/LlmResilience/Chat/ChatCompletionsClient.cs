@@ -18,7 +18,6 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     private static readonly ChatCompletionChunk SkipChunk = new();
 
     private readonly HttpMessageInvoker _sender;
-    private readonly HttpClient? _httpClient;
     private readonly IDisposable? _owned;
     private readonly Uri _baseAddress;
     private readonly Uri _endpoint;
@@ -46,7 +45,6 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
         IEndpointSelector? selector = null)
     {
         _sender = sender;
-        _httpClient = sender as HttpClient;
         _owned = owned;
         _name = string.IsNullOrEmpty(name) ? null : name;
         _baseAddress = options.BaseAddress!;
@@ -351,8 +349,8 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
     /// flight would otherwise link to (one contended source across all callers).
     /// </summary>
     private Task<HttpResponseMessage> SendAsync(HttpRequestMessage message, CancellationToken cancellationToken) =>
-        _httpClient is not null
-            ? _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
+        _sender is HttpClient httpClient
+            ? httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
             : _sender.SendAsync(message, cancellationToken);
 
     /// <summary>The address the answer came from (the last attempt's), for messages.</summary>

@@ -85,6 +85,13 @@ internal static class LlmFailures
         }
     }
 
+    /// <summary>The time each of the call's attempts has: the call's own (<see cref="LlmRequestOptions.AttemptTimeout"/>) when it set one, else the pipeline's.</summary>
+    public static TimeSpan AttemptTimeoutOf(LlmCall call, LlmResilienceOptions options) => call.AttemptTimeout ?? options.AttemptTimeout;
+
+    /// <summary>What an attempt that ran out of <see cref="AttemptTimeoutOf"/> records.</summary>
+    public static AttemptFailure AttemptTimedOut(LlmCall call, LlmResilienceOptions options) =>
+        new(LlmFailureKind.Timeout, true, $"no response within {DescribeAttemptTimeout(call, options)}");
+
     /// <summary>The exception a call that the pipeline gave up on fails with, built from its last attempt and why it stopped.</summary>
     public static LlmException ToException(LlmCall call, LlmResilienceOptions options)
     {
@@ -127,9 +134,7 @@ internal static class LlmFailures
                 LlmFailureKind.ResetBeforeHeaders =>
                     $"The connection to {endpoint} was reset or closed before a response arrived ({reason}) after {Count(attempts)}. A proxy or load balancer on the way is dropping the request (Envoy calls it 'upstream connect error or disconnect/reset before headers'): check that its idle and request timeouts exceed the model's response time.",
                 LlmFailureKind.Timeout =>
-                    call.AttemptTimeout is { } own
-                        ? $"{endpoint} sent no response within the call's AttemptTimeout ({own}) after {Count(attempts)}. Raise LlmRequestOptions.AttemptTimeout for long generations, or stream the response."
-                        : $"{endpoint} sent no response within AttemptTimeout ({options.AttemptTimeout}) after {Count(attempts)}. Raise LlmResilienceOptions.AttemptTimeout for long generations, or stream the response.",
+                    $"{endpoint} sent no response within {DescribeAttemptTimeout(call, options)} after {Count(attempts)}. Raise {(call.AttemptTimeout is null ? nameof(LlmResilienceOptions) : nameof(LlmRequestOptions))}.AttemptTimeout for long generations, or stream the response.",
                 _ => $"The call to {endpoint} failed ({reason}) after {Count(attempts)}.",
             };
         }
@@ -341,4 +346,8 @@ internal static class LlmFailures
 
         return text.Length <= MaxQuotedChars ? text : string.Concat(text.AsSpan(0, MaxQuotedChars), "…");
     }
+
+    // Names the timeout that applied, the call's own or the pipeline's, with its value (failure paths only).
+    private static string DescribeAttemptTimeout(LlmCall call, LlmResilienceOptions options) =>
+        call.AttemptTimeout is { } own ? $"the call's AttemptTimeout ({own})" : $"AttemptTimeout ({options.AttemptTimeout})";
 }

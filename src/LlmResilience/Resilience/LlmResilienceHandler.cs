@@ -48,7 +48,6 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     private readonly RequestAddressSelector _requestSelector;
     private readonly IEndpointSelector? _endpoints;
     private readonly RetryBudget? _retryBudget;
-    private readonly AttemptFailure _attemptTimedOut;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private int _connectionsLeasable; // 0: not yet known; 1: yes; -1: no
 
@@ -66,7 +65,6 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         _requestSelector = new RequestAddressSelector(endpointStates);
         _endpoints = EndpointTargets.ForHandler(_options, endpointStates, time, logger, _metrics);
         _retryBudget = _options.RetryBudget.Enabled && _options.MaxRetryAttempts > 0 ? new RetryBudget(_options.RetryBudget, time) : null;
-        _attemptTimedOut = new AttemptFailure(LlmFailureKind.Timeout, true, $"no response within AttemptTimeout ({_options.AttemptTimeout})");
 
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = "LlmResilience", TimeProvider = time };
 
@@ -329,12 +327,12 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Outcome<HttpResponseMessage>> WaitThenSendAsync(ResilienceContext context, LlmCall call, EndpointTarget endpoint)
     {
-        if (endpoint.State!.HeldOff(_time.GetUtcNow(), call.ModelFor(endpoint), _options.MaxRetryAfter) is not null && await WaitUntilNotHeldOffAsync(call, endpoint, context).ConfigureAwait(false) is { } heldOff)
+        if (await WaitUntilNotHeldOffAsync(call, endpoint, context).ConfigureAwait(false) is { } heldOff)
         {
             return Refuse(call, heldOff);
         }
 
-        if (endpoint.State.Pacer is { } pacer && await PaceAsync(call, endpoint, pacer, context).ConfigureAwait(false) is { } pacedOut)
+        if (endpoint.State!.Pacer is { } pacer && await PaceAsync(call, endpoint, pacer, context).ConfigureAwait(false) is { } pacedOut)
         {
             return Refuse(call, pacedOut);
         }
@@ -412,7 +410,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         var attempt = call.StartAttempt(endpoint);
         context.Properties.Set(AttemptKey, attempt);
         // 3. The attempt timeout: from sending to the body (non-streamed) or the first event (streamed).
-        var timeout = call.AttemptTimeout ?? _options.AttemptTimeout; // the call's own when it set one
+        var timeout = LlmFailures.AttemptTimeoutOf(call, _options);
         using var attemptTimeout = new TimeoutTokenSource(timeout, _time, context.CancellationToken);
         var cancellationToken = attemptTimeout.Token;
         var state = endpoint.State;
@@ -485,8 +483,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             }
             else if (exception is OperationCanceledException && attemptTimeout.Expired)
             {
-                attempt.TimedOut(AttemptEnd.AttemptTimedOut, call.AttemptTimeout is null ? _attemptTimedOut
-                    : new AttemptFailure(LlmFailureKind.Timeout, true, $"no response within the call's AttemptTimeout ({timeout})"));
+                attempt.TimedOut(AttemptEnd.AttemptTimedOut, LlmFailures.AttemptTimedOut(call, _options));
                 exception = new TimeoutRejectedException($"The attempt timed out after {timeout}.", timeout, exception);
             }
 

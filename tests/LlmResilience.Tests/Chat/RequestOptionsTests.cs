@@ -70,6 +70,7 @@ public sealed class RequestOptionsTests
         Assert.Equal(LlmFailureKind.Timeout, exception.Kind);
         Assert.Equal(1, exception.Attempts);
         Assert.True(exception.Message.Contains("the call's AttemptTimeout (00:00:00.1500000)", StringComparison.Ordinal), exception.Message);
+        Assert.True(exception.Message.Contains("Raise LlmRequestOptions.AttemptTimeout", StringComparison.Ordinal), exception.Message);
         Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(140), TimeSpan.FromSeconds(3));
         Assert.Single(server.Requests);
     }

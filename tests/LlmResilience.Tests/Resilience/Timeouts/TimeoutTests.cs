@@ -32,7 +32,9 @@ public sealed class TimeoutTests
 
         Assert.Equal(LlmFailureKind.Timeout, error.Kind);
         Assert.Equal(3, error.Attempts);
-        Assert.Contains("AttemptTimeout", error.Message);
+        // The client's own timeout, named with its value and the setting to raise (not a call's LlmRequestOptions).
+        Assert.Contains("within AttemptTimeout (00:00:00.1200000)", error.Message);
+        Assert.Contains("Raise LlmResilienceOptions.AttemptTimeout", error.Message);
         await server.WaitForRequestAsync(3, TimeSpan.FromSeconds(5));
         Assert.Equal(3, server.Requests.Count);
         Assert.InRange(stopwatch.Elapsed, TimeSpan.FromMilliseconds(350), TimeSpan.FromSeconds(3));
