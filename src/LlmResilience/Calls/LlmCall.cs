@@ -89,6 +89,9 @@ internal sealed class LlmCall : IDisposable
     /// <summary>This call's retries when the caller set them (<see cref="LlmRequestOptions.MaxRetryAttempts"/>); otherwise the pipeline's.</summary>
     public int? MaxRetryAttempts { get; init; }
 
+    /// <summary>Whether <see cref="TotalTimeout"/> is the call's own (<see cref="LlmRequestOptions.TotalTimeout"/>) rather than the pipeline's.</summary>
+    public bool OwnTotalTimeout { get; init; }
+
     /// <summary>This call's attempt timeout when the caller set it; otherwise the pipeline's.</summary>
     public TimeSpan? AttemptTimeout { get; init; }
 
@@ -181,12 +184,24 @@ internal sealed class LlmCall : IDisposable
     /// than a timeout strategy because the same deadline also bounds what comes after the pipeline (a streamed body's
     /// guard reads <see cref="DeadlineTimestamp"/>). Ended by <see cref="EndDeadline"/> once the pipeline returns.
     /// </summary>
+    /// <remarks>
+    /// Its clock starts at <see cref="ArmDeadline"/>, which the pipeline calls before anything that could outlast the
+    /// deadline: an attempt whose own timeout does not end before it, and every wait outside an attempt (a retry's delay,
+    /// pacing, a held-off or unavailable endpoint, a hedge). Until then the running attempt's own, earlier timeout bounds
+    /// the call, so a call that ends with its first attempt never creates the deadline's timer.
+    /// </remarks>
     public CancellationToken StartDeadline(CancellationToken callerToken)
     {
         CancellationToken = callerToken;
-        _deadline = new TimeoutTokenSource(Remaining, Time, callerToken);
+        _deadline = TimeoutTokenSource.Unarmed(Time, callerToken);
         return _deadline.Token;
     }
+
+    /// <summary>
+    /// Starts the deadline's clock (once; later calls do nothing): it cancels the deadline's token at
+    /// <see cref="DeadlineTimestamp"/>, at once when that has passed.
+    /// </summary>
+    public void ArmDeadline() => _deadline?.Arm(Remaining);
 
     /// <summary>Stops the deadline's clock and reports whether it had expired (as opposed to the caller cancelling).</summary>
     public bool EndDeadline()

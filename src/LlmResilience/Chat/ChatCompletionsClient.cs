@@ -368,6 +368,7 @@ public sealed class ChatCompletionsClient : IChatCompletionsClient, IDisposable
             Secret = _apiKey,
             MaxRetryAttempts = options?.MaxRetryAttempts,
             AttemptTimeout = options?.AttemptTimeout,
+            OwnTotalTimeout = options?.TotalTimeout is not null,
         };
         // Telemetry: the call's Activity starts here, before the pipeline sends, and stays current in the caller's method
         // (this one is synchronous), so the attempts' HTTP spans nest under it; it ends when the call is disposed.

@@ -110,11 +110,11 @@ internal static class LlmFailures
         if (stop == CallStopReason.TotalTimeout)
         {
             kind = LlmFailureKind.Timeout;
-            message = $"The call to {endpoint} did not complete within TotalTimeout ({options.TotalTimeout}) after {Count(attempts)}. Raise LlmResilienceOptions.TotalTimeout if the model needs longer, or check the endpoint's health.";
+            message = $"The call to {endpoint} did not complete within {DescribeTotalTimeout(call)} after {Count(attempts)}. Raise {(call.OwnTotalTimeout ? nameof(LlmRequestOptions) : nameof(LlmResilienceOptions))}.TotalTimeout if the model needs longer, or check the endpoint's health.";
         }
         else if (failure.StatusCode is { } status && failure.Exception is null)
         {
-            message = ForStatus(failure, status, endpoint, attempts, stop, options);
+            message = ForStatus(call, failure, status, endpoint, attempts, stop, options);
         }
         else if (failure.Exception is LlmException inner)
         {
@@ -146,7 +146,7 @@ internal static class LlmFailures
 
         if (stop == CallStopReason.WouldOutliveTotalTimeout && !(kind == LlmFailureKind.RateLimited && failure.RetryAfter is not null))
         {
-            message += $" No further attempt: its wait would have outlived TotalTimeout ({options.TotalTimeout}).";
+            message += $" No further attempt: its wait would have outlived {DescribeTotalTimeout(call)}.";
         }
 
         return new LlmException(kind, message, failure.Exception, failure.StatusCode is { } code ? (HttpStatusCode)code : null)
@@ -268,7 +268,7 @@ internal static class LlmFailures
     /// <summary>"1 attempt", "3 attempts".</summary>
     public static string Count(int attempts) => attempts == 1 ? "1 attempt" : $"{attempts} attempts";
 
-    private static string ForStatus(AttemptFailure failure, int status, string endpoint, int attempts, CallStopReason stop, LlmResilienceOptions options)
+    private static string ForStatus(LlmCall call, AttemptFailure failure, int status, string endpoint, int attempts, CallStopReason stop, LlmResilienceOptions options)
     {
         var tag = failure.Reason;
         var said = failure.ServerSaid;
@@ -279,7 +279,7 @@ internal static class LlmFailures
             LlmFailureKind.RateLimited when stop == CallStopReason.RetryAfterTooLong =>
                 $"{endpoint} is rate limiting this client ({tag}) and asked to wait {retryAfter}, longer than MaxRetryAfter ({options.MaxRetryAfter}), so the call failed after {Count(attempts)} instead of sleeping. Wait that long before calling again, lower your request rate, or raise LlmResilienceOptions.MaxRetryAfter.",
             LlmFailureKind.RateLimited when stop == CallStopReason.WouldOutliveTotalTimeout =>
-                $"{endpoint} is rate limiting this client ({tag}); the wait it asked for ({retryAfter}) would have outlived TotalTimeout ({options.TotalTimeout}), so the call failed after {Count(attempts)}. Lower your request rate or concurrency.",
+                $"{endpoint} is rate limiting this client ({tag}); the wait it asked for ({retryAfter}) would have outlived {DescribeTotalTimeout(call)}, so the call failed after {Count(attempts)}. Lower your request rate or concurrency.",
             LlmFailureKind.RateLimited =>
                 $"{endpoint} rate limited the call ({tag}) {tried}. Lower your request rate or concurrency, or raise MaxRetryAttempts. Server said: {said}",
             LlmFailureKind.QuotaExceeded =>
@@ -348,6 +348,10 @@ internal static class LlmFailures
     }
 
     // Names the timeout that applied, the call's own or the pipeline's, with its value (failure paths only).
+    /// <summary>The call's deadline as messages name it: the call's own (<see cref="LlmRequestOptions.TotalTimeout"/>) or the client's.</summary>
+    public static string DescribeTotalTimeout(LlmCall call) =>
+        call.OwnTotalTimeout ? $"the call's TotalTimeout ({call.TotalTimeout})" : $"TotalTimeout ({call.TotalTimeout})";
+
     private static string DescribeAttemptTimeout(LlmCall call, LlmResilienceOptions options) =>
         call.AttemptTimeout is { } own ? $"the call's AttemptTimeout ({own})" : $"AttemptTimeout ({options.AttemptTimeout})";
 }

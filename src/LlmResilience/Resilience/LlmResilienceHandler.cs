@@ -69,7 +69,8 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = "LlmResilience", TimeProvider = time };
 
         // 1. Total deadline: the call's own token (LlmCall.StartDeadline), outside the pipeline, so that the same deadline
-        //    also bounds a streamed body after the pipeline has returned.
+        //    also bounds a streamed body after the pipeline has returned. Its clock starts (ArmDeadline) before anything
+        //    that could outlast it: an attempt whose timeout does not end first, a retry's delay (OnRetry), any other wait.
         // 2. Retry: the delay is decided with the verdict (server hints, backoff, the deadline) and kept on the attempt.
         if (_options.MaxRetryAttempts > 0)
         {
@@ -155,7 +156,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             if (deadlineExpired)
             {
                 call.StopReason = CallStopReason.TotalTimeout;
-                call.LastAttempt?.TimedOut(AttemptEnd.TotalTimedOut, new AttemptFailure(LlmFailureKind.Timeout, false, $"TotalTimeout ({_options.TotalTimeout}) expired"));
+                call.LastAttempt?.TimedOut(AttemptEnd.TotalTimedOut, new AttemptFailure(LlmFailureKind.Timeout, false, $"{LlmFailures.DescribeTotalTimeout(call)} expired"));
             }
 
             var failure = call.Fail(call.LocalFailure is { } local && !deadlineExpired ? local
@@ -200,6 +201,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     /// </summary>
     private async ValueTask<Outcome<HttpResponseMessage>> HedgedAttemptAsync(ResilienceContext context, LlmCall call, TimeSpan hedgingDelay)
     {
+        call.ArmDeadline(); // a wait outside the attempt's own timeout (see LlmCall.StartDeadline)
         var primary = new HedgeLeg(this, context, call);
         using var hedgeTimer = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         var timer = Task.Delay(hedgingDelay, _time, hedgeTimer.Token);
@@ -377,6 +379,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                 }
 
                 call.Telemetry?.OnEndpointWait(delay, selector.DescribeAvailability()); // telemetry
+                call.ArmDeadline();
                 await Task.Delay(delay, _time, context.CancellationToken).ConfigureAwait(false);
                 refused = null;
                 continue;
@@ -411,6 +414,12 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         context.Properties.Set(AttemptKey, attempt);
         // 3. The attempt timeout: from sending to the body (non-streamed) or the first event (streamed).
         var timeout = LlmFailures.AttemptTimeoutOf(call, _options);
+        if (timeout >= call.Remaining)
+        {
+            // The deadline comes first: its clock runs (otherwise the attempt's own timeout, earlier, bounds the call).
+            call.ArmDeadline();
+        }
+
         using var attemptTimeout = new TimeoutTokenSource(timeout, _time, context.CancellationToken);
         var cancellationToken = attemptTimeout.Token;
         var state = endpoint.State;
@@ -562,6 +571,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             }
 
             call.Telemetry?.OnEndpointWait(wait, why); // telemetry
+            call.ArmDeadline();
             await Task.Delay(wait, _time, context.CancellationToken).ConfigureAwait(false);
             waitedFor = held.Until;
         }
@@ -578,6 +588,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         var cost = pacer.Tokens is null ? 0 : TokenEstimate.Of(call);
         var bound = call.Remaining < _options.MaxRetryAfter ? call.Remaining : _options.MaxRetryAfter;
         var start = _time.GetTimestamp();
+        call.ArmDeadline();
         var (needed, shared) = await pacer.AdmitAsync(cost, bound, context.CancellationToken).ConfigureAwait(false);
         if (needed is not { } wait)
         {
@@ -823,10 +834,11 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
     private void OnRetry(ResilienceContext context, TimeSpan delay)
     {
+        var call = context.Properties.GetValue(CallKey, null!);
+        call.ArmDeadline(); // the delay and every attempt after it run under the deadline's clock
         var attempt = context.Properties.GetValue(AttemptKey, null!);
         var failure = attempt.Failure!;
         _metrics.RecordRetry(failure, attempt.RequestUri, attempt.Endpoint.Name);
-        var call = context.Properties.GetValue(CallKey, null!);
         call.Telemetry?.OnRetry(attempt, delay, call.NextEndpoint); // telemetry: an event per retry, failover and wait
         if (_logger.IsEnabled(LogLevel.Warning))
         {

@@ -9,6 +9,7 @@ public sealed class ManualTimeProvider : TimeProvider
 {
     private readonly Lock _lock = new();
     private readonly List<ManualTimer> _timers = [];
+    private readonly List<TimeSpan> _scheduled = [];
     private DateTimeOffset _now = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
     private long _elapsedTicks;
 
@@ -43,6 +44,15 @@ public sealed class ManualTimeProvider : TimeProvider
         lock (_lock)
         {
             return _timers.Where(t => t.DueAt is not null).Select(t => TimeSpan.FromTicks(t.DueAt!.Value - _elapsedTicks)).ToList();
+        }
+    }
+
+    /// <summary>Every due time a timer was ever scheduled for (from the moment it was scheduled), in order.</summary>
+    public IReadOnlyList<TimeSpan> ScheduledDueTimes()
+    {
+        lock (_lock)
+        {
+            return [.. _scheduled];
         }
     }
 
@@ -110,6 +120,7 @@ public sealed class ManualTimeProvider : TimeProvider
                 }
 
                 DueAt = owner._elapsedTicks + Math.Max(0, dueTime.Ticks);
+                owner._scheduled.Add(dueTime);
                 Period = period == Timeout.InfiniteTimeSpan || period == TimeSpan.Zero ? null : period.Ticks;
                 owner._timers.Add(this);
             }

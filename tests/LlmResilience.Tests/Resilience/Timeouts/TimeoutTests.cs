@@ -81,7 +81,10 @@ public sealed class TimeoutTests
         var call = client.CompleteAsync(TestClients.Hello());
         await server.WaitForRequestAsync(1, TimeSpan.FromSeconds(5));
         await time.WaitForTimerAsync(due => due == TimeSpan.FromMinutes(1));
+        // The attempt's own timeout (60 s) ends before the deadline (90 s), so the deadline's clock is not running yet.
+        Assert.DoesNotContain(TimeSpan.FromSeconds(90), time.PendingTimers());
         time.Advance(TimeSpan.FromMinutes(1));                    // attempt 1 times out at 60 s
+        await time.WaitForTimerAsync(due => due == TimeSpan.FromSeconds(30)); // the retry starts the deadline's clock
         await time.WaitForTimerAsync(due => due == TimeSpan.FromSeconds(1));
         time.Advance(TimeSpan.FromSeconds(1));                    // backoff, 61 s
         await server.WaitForRequestAsync(2, TimeSpan.FromSeconds(5));
@@ -90,8 +93,55 @@ public sealed class TimeoutTests
 
         var error = await Assert.ThrowsAsync<LlmException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(LlmFailureKind.Timeout, error.Kind);
-        Assert.Contains("TotalTimeout (00:01:30)", error.Message);
+        Assert.Contains("within TotalTimeout (00:01:30)", error.Message);
+        Assert.Contains("Raise LlmResilienceOptions.TotalTimeout", error.Message);
         Assert.Equal(2, error.Attempts);
+        Assert.Equal(2, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task TotalTimeout_ACallsOwnShorterThanTheAttemptTimeout_EndsTheFirstAttempt()
+    {
+        var time = new ManualTimeProvider();
+        await using var server = await FakeLlmServer.StartAsync();
+        server.DefaultBehavior = FakeBehavior.Hang();
+        using var client = TestClients.Chat(server, o =>
+        {
+            o.AttemptTimeout = TimeSpan.FromMinutes(2);
+            o.TotalTimeout = TimeSpan.FromMinutes(5);
+        }, time: time);
+
+        var call = client.CompleteAsync(TestClients.Hello(), new LlmRequestOptions { TotalTimeout = TimeSpan.FromSeconds(90) }, CancellationToken.None);
+        await server.WaitForRequestAsync(1, TimeSpan.FromSeconds(5));
+        // The call's deadline comes before the attempt's timeout: its clock runs from the first attempt on.
+        await time.WaitForTimerAsync(due => due == TimeSpan.FromSeconds(90));
+        time.Advance(TimeSpan.FromSeconds(90));
+
+        var error = await Assert.ThrowsAsync<LlmException>(() => call.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(LlmFailureKind.Timeout, error.Kind);
+        // The call's own deadline, named as such, and the setting to raise is the call's.
+        Assert.Contains("within the call's TotalTimeout (00:01:30)", error.Message);
+        Assert.Contains("Raise LlmRequestOptions.TotalTimeout", error.Message);
+        Assert.Equal(1, error.Attempts);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task TotalTimeout_ACallThatEndsWithItsFirstAttempt_NeverStartsTheDeadlinesTimer()
+    {
+        var time = new ManualTimeProvider();
+        await using var server = await FakeLlmServer.StartAsync();
+        using var client = TestClients.Chat(server, o =>
+        {
+            o.AttemptTimeout = TimeSpan.FromMinutes(1);
+            o.TotalTimeout = TimeSpan.FromMinutes(5);
+        }, time: time);
+
+        await client.CompleteAsync(TestClients.Hello());
+        await client.CompleteAsync(TestClients.Hello());
+
+        // One timer per call, the attempt's; the deadline's (5 min) was never scheduled.
+        Assert.Equal([TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)], time.ScheduledDueTimes());
         Assert.Equal(2, server.Requests.Count);
     }
 
