@@ -132,7 +132,6 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
         Outcome<HttpResponseMessage> outcome;
         var context = ResilienceContextPool.Shared.Get(call.StartDeadline(cancellationToken));
-        context.Properties.Set(CallKey, call);
         bool deadlineExpired;
         try
         {
@@ -248,12 +247,14 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     {
         private readonly CancellationTokenSource _cancellation;
         private readonly ResilienceContext _context;
+        private readonly LlmCall _call;
 
         public HedgeLeg(LlmResilienceHandler handler, ResilienceContext parent, LlmCall call)
         {
             _cancellation = CancellationTokenSource.CreateLinkedTokenSource(parent.CancellationToken);
             _context = ResilienceContextPool.Shared.Get(_cancellation.Token);
-            _context.Properties.Set(CallKey, call);
+            _call = call;
+            ForDecision(_context, call, attempt: null);
             Task = handler.OneAttemptAsync(_context, call).AsTask();
         }
 
@@ -268,10 +269,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         public async ValueTask<Outcome<HttpResponseMessage>> FinishAsync(ResilienceContext parent)
         {
             var outcome = await Task.ConfigureAwait(false);
-            if (Attempt is { } attempt)
-            {
-                parent.Properties.Set(AttemptKey, attempt);
-            }
+            ForDecision(parent, _call, Attempt);
 
             Release();
             return outcome;
@@ -318,7 +316,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
         endpoint ??= selector.Select(call)!;
         if (call.AttemptCount == 0 && endpoint.ContextWindowTokens is not null && ContextPreflight.Refuse(call, [endpoint]) is { } tooLarge)
         {
-            return new(Refuse(call, tooLarge));
+            return new(Refuse(context, call, tooLarge));
         }
 
         return endpoint.State is { } state && (state.Pacer is not null || state.HeldOff(_time.GetUtcNow(), call.ModelFor(endpoint), _options.MaxRetryAfter) is not null)
@@ -331,12 +329,12 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     {
         if (await WaitUntilNotHeldOffAsync(call, endpoint, context).ConfigureAwait(false) is { } heldOff)
         {
-            return Refuse(call, heldOff);
+            return Refuse(context, call, heldOff);
         }
 
         if (endpoint.State!.Pacer is { } pacer && await PaceAsync(call, endpoint, pacer, context).ConfigureAwait(false) is { } pacedOut)
         {
-            return Refuse(call, pacedOut);
+            return Refuse(context, call, pacedOut);
         }
 
         return await SendOnceAsync(context, call, endpoint).ConfigureAwait(false);
@@ -351,7 +349,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     {
         if (call.AttemptCount == 0 && selector is EndpointRouter router && ContextPreflight.Refuse(call, router.Endpoints) is { } noWindow)
         {
-            return Refuse(call, noWindow);
+            return Refuse(context, call, noWindow);
         }
 
         // Bounded: each endpoint is skipped at most once per attempt (a breaker that refused it), and waits at most twice.
@@ -370,7 +368,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                 var wait = selector.AvailableIn(call);
                 if (wait is not { } delay || delay > _options.MaxRetryAfter || delay >= call.Remaining || waits++ >= 2)
                 {
-                    return Refuse(call, NoEndpoint(call, selector, wait));
+                    return Refuse(context, call, NoEndpoint(call, selector, wait));
                 }
 
                 if (_logger.IsEnabled(LogLevel.Warning))
@@ -387,7 +385,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
 
             if (endpoint.State!.Pacer is { } pacer && await PaceAsync(call, endpoint, pacer, context).ConfigureAwait(false) is { } paced)
             {
-                return Refuse(call, paced);
+                return Refuse(context, call, paced);
             }
 
             var before = call.AttemptCount;
@@ -402,6 +400,11 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
                 continue;
             }
 
+            if (outcome.Exception is not null)
+            {
+                ForDecision(context, call, attempt: null); // a breaker's refusal comes without an attempt of its own
+            }
+
             return outcome;
         }
     }
@@ -411,7 +414,13 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     {
         var selector = call.Selector ?? _requestSelector;
         var attempt = call.StartAttempt(endpoint);
-        context.Properties.Set(AttemptKey, attempt);
+        if (attempt.Number > 1 || _options.HedgingDelay is not null)
+        {
+            // A later attempt replaces the failed one an endpoint's breaker would otherwise read; a hedge reads its leg's
+            // attempt while it runs. A first attempt is put there only if it fails (ForDecision).
+            ForDecision(context, call, attempt);
+        }
+
         // 3. The attempt timeout: from sending to the body (non-streamed) or the first event (streamed).
         var timeout = LlmFailures.AttemptTimeoutOf(call, _options);
         if (timeout >= call.Remaining)
@@ -476,6 +485,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             {
                 var body = await ReadErrorBodyAsync(response, cancellationToken).ConfigureAwait(false);
                 attempt.Fail(LlmFailures.FromResponse(response, body, _time.GetUtcNow(), secret ?? call.Secret), _time);
+                ForDecision(context, call, attempt);
             }
 
             selector.Report(attempt, _time);
@@ -497,6 +507,7 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             }
 
             selector.Report(attempt, _time);
+            ForDecision(context, call, attempt);
             return Outcome.FromException<HttpResponseMessage>(exception);
         }
         finally
@@ -531,10 +542,26 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     }
 
     /// <summary>Ends the call with a failure the pipeline decided itself: no request goes out for this attempt.</summary>
-    private static Outcome<HttpResponseMessage> Refuse(LlmCall call, LlmException failure)
+    private static Outcome<HttpResponseMessage> Refuse(ResilienceContext context, LlmCall call, LlmException failure)
     {
         call.LocalFailure = failure;
+        ForDecision(context, call, attempt: null);
         return Outcome.FromException<HttpResponseMessage>(failure);
+    }
+
+    /// <summary>
+    /// Puts the call (and the attempt to decide about) where the retry's predicate, delay and OnRetry and an endpoint's
+    /// breaker read them: the context. Only when a decision needs them, that is from a failure on, and for every attempt
+    /// after the first: a call that ends with its first attempt's success leaves the pooled context untouched (two
+    /// dictionary writes and the clearing of them, about 0.4 µs per call at 32 callers).
+    /// </summary>
+    private static void ForDecision(ResilienceContext context, LlmCall call, LlmAttempt? attempt)
+    {
+        context.Properties.Set(CallKey, call);
+        if (attempt is not null)
+        {
+            context.Properties.Set(AttemptKey, attempt);
+        }
     }
 
     /// <summary>
@@ -705,15 +732,16 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
             return false; // every successful call passes here: nothing to look up
         }
 
-        var call = context.Properties.GetValue(CallKey, null!);
-        if (context.CancellationToken.IsCancellationRequested || call.LocalFailure is not null)
+        if (context.CancellationToken.IsCancellationRequested
+            || !context.Properties.TryGetValue(CallKey, out var call) || call.LocalFailure is not null
+            || !context.Properties.TryGetValue(AttemptKey, out var attempt))
         {
             // Cancelled here means the caller or the total deadline: neither leaves room for another attempt. A local
-            // failure (no endpoint available, paced out) was decided inside the attempt, which waited if it could.
+            // failure (no endpoint available, paced out) was decided inside the attempt, which waited if it could. A
+            // failure with no call or attempt recorded (ForDecision) came from outside any attempt: nothing to decide on.
             return false;
         }
 
-        var attempt = context.Properties.GetValue(AttemptKey, null!);
         var isLast = attemptNumber >= (call.MaxRetryAttempts ?? _options.MaxRetryAttempts) || call.SingleAttempt; // SingleAttempt: a health probe
         var selector = call.Selector ?? _requestSelector;
         var decision = selector.Routes ? DecideRouted(call, attempt, selector, isLast) : Decide(call, attempt, isLast);
