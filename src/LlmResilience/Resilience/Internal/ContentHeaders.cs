@@ -7,7 +7,16 @@ internal static class ContentHeaders
     public static void Copy(HttpContent source, HttpContent target, string? except = null, string? alsoExcept = null)
     {
         var headers = target.Headers;
-        foreach (var header in source.Headers.NonValidated)
+        var sourceHeaders = source.Headers.NonValidated;
+        if (sourceHeaders.Count == 2 && except == "Content-Length" && sourceHeaders.Contains("Content-Length")
+            && sourceHeaders.TryGetValues("Content-Type", out var contentType))
+        {
+            // A JSON answer's usual pair: enumerating would format the parsed length back into a string only to skip it.
+            headers.TryAddWithoutValidation("Content-Type", contentType.ToString());
+            return;
+        }
+
+        foreach (var header in sourceHeaders)
         {
             if ((except is not null && header.Key.Equals(except, StringComparison.OrdinalIgnoreCase))
                 || (alsoExcept is not null && header.Key.Equals(alsoExcept, StringComparison.OrdinalIgnoreCase)))
