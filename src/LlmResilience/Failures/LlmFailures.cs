@@ -347,11 +347,11 @@ internal static class LlmFailures
         return text.Length <= MaxQuotedChars ? text : string.Concat(text.AsSpan(0, MaxQuotedChars), "…");
     }
 
-    // Names the timeout that applied, the call's own or the pipeline's, with its value (failure paths only).
     /// <summary>The call's deadline as messages name it: the call's own (<see cref="LlmRequestOptions.TotalTimeout"/>) or the client's.</summary>
     public static string DescribeTotalTimeout(LlmCall call) =>
         call.OwnTotalTimeout ? $"the call's TotalTimeout ({call.TotalTimeout})" : $"TotalTimeout ({call.TotalTimeout})";
 
+    // Names the timeout that applied, the call's own or the pipeline's, with its value (failure paths only).
     private static string DescribeAttemptTimeout(LlmCall call, LlmResilienceOptions options) =>
         call.AttemptTimeout is { } own ? $"the call's AttemptTimeout ({own})" : $"AttemptTimeout ({options.AttemptTimeout})";
 }

@@ -553,7 +553,8 @@ internal sealed class LlmResilienceHandler : DelegatingHandler
     /// Puts the call (and the attempt to decide about) where the retry's predicate, delay and OnRetry and an endpoint's
     /// breaker read them: the context. Only when a decision needs them, that is from a failure on, and for every attempt
     /// after the first: a call that ends with its first attempt's success leaves the pooled context untouched (two
-    /// dictionary writes and the clearing of them, about 0.4 µs per call at 32 callers).
+    /// dictionary writes and the clearing of them; in a profile at 32 callers, Polly's context reset alone fell from
+    /// 0.25 to 0.10 µs per call).
     /// </summary>
     private static void ForDecision(ResilienceContext context, LlmCall call, LlmAttempt? attempt)
     {

@@ -15,7 +15,8 @@ namespace LlmResilience;
 /// <para>
 /// A source may start <see cref="Unarmed"/> and get its time later (<see cref="Arm"/>): the call's deadline does, since
 /// an attempt whose own timeout ends before the deadline bounds everything until it ends, and most calls end with that
-/// one attempt. Its timer is then never created (a timer per call, about 0.5 µs of CPU at 32 callers).
+/// one attempt. Its timer is then never created (a timer per call: its creation, scheduling and removal, each under
+/// the timer queue's lock).
 /// </para>
 /// </remarks>
 internal sealed class TimeoutTokenSource : IDisposable
