@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using LlmResilience.Benchmarks;
 
-// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --throughput [--callers N] [--rounds N] [--seconds S] [--warmup-seconds S] [--clients A,B | --only A] [--round-times] | --attribution [--warmup-seconds N] | --redis [--rounds N] [--warmup-seconds N] [--callers N] | --learned-headers [--iterations N] | --interleaved [--rounds N] [--stream-rounds N] [--warmup-seconds N] [--clients Bare,Ours,HandlerOnly,OpenAiSdk] [--otel | --otel-http] | --quick] [BenchmarkDotNet options]
+// dotnet run -c Release --project tests/LlmResilience.Benchmarks -- [--check-server | --throughput [--callers N] [--rounds N] [--seconds S] [--warmup-seconds S] [--clients A,B | --only A] [--round-times] | --attribution [--warmup-seconds N] | --redis [--rounds N] [--warmup-seconds N] [--callers N] | --learned-headers [--iterations N] | --contention [--iterations N] | --interleaved [--rounds N] [--stream-rounds N] [--warmup-seconds N] [--clients Bare,Ours,HandlerOnly,OpenAiSdk] [--otel | --otel-http] | --quick] [BenchmarkDotNet options]
 
 if (args.Contains("--check-server"))
 {
@@ -23,6 +23,11 @@ if (args.Contains("--redis"))
 if (args.Contains("--learned-headers"))
 {
     return LearnedHeaders.Run(IntOption(args, "--iterations", 200_000));
+}
+
+if (args.Contains("--contention"))
+{
+    return Contention.Run(IntOption(args, "--iterations", 2_000_000));
 }
 
 if (args.Contains("--attribution"))

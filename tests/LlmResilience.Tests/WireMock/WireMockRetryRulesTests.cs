@@ -224,7 +224,9 @@ public sealed class WireMockRetryRulesTests : IDisposable
 
         Assert.Equal(LlmFailureKind.Timeout, failure.Kind);
         Assert.Equal(2, failure.Attempts);
-        Assert.True(await LlmResilience.Tests.Shared.Eventually.TrueAsync(() => Requests == 2));
+        // WireMock logs a delayed request only once its response has been sent (600 ms after it arrived), later still on
+        // a busy machine: wait for the second entry up to 5 s.
+        Assert.True(await LlmResilience.Tests.Shared.Eventually.TrueAsync(() => Requests == 2, TimeSpan.FromSeconds(5)), $"WireMock logged {Requests} requests");
     }
 
     [Fact]

@@ -4,24 +4,15 @@ namespace LlmResilience;
 /// Counts calls and retries over a sliding window of ten slots and says whether one more retry fits in
 /// <c>max(MinRetries, RetryRatio × calls)</c>. One per pipeline (client-wide); thread-safe; allocation-free.
 /// </summary>
-/// <remarks>
-/// Every call increments the call count, so the counts are striped by processor, each stripe on cache lines of its
-/// own: one shared counter would be a line that every core writes on every call. Retries (rare) take the lock and sum
-/// the stripes.
-/// </remarks>
 internal sealed class RetryBudget
 {
     private const int Slots = 10;
-
-    // A stripe's slots (10 ints) padded to 128 bytes, so that two stripes never share a cache line.
-    private const int StripeStride = 32;
 
     private readonly Lock _lock = new();
     private readonly LlmRetryBudgetOptions _options;
     private readonly TimeProvider _time;
     private readonly long _slotTicks;
-    private readonly int _stripeMask;
-    private readonly int[] _calls;
+    private readonly int[] _calls = new int[Slots];
     private readonly int[] _retries = new int[Slots];
     private long _currentSlot;
 
@@ -31,9 +22,6 @@ internal sealed class RetryBudget
         _time = time;
         _slotTicks = Math.Max(1, (long)(options.Window.TotalSeconds * time.TimestampFrequency / Slots));
         _currentSlot = time.GetTimestamp() / _slotTicks;
-        var stripes = (int)Math.Min(64, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Environment.ProcessorCount));
-        _stripeMask = stripes - 1;
-        _calls = new int[stripes * StripeStride];
     }
 
     /// <summary>A call started (its first attempt).</summary>
@@ -42,16 +30,15 @@ internal sealed class RetryBudget
         // Every call passes here: within the current slot, one atomic increment and no lock. A slot is cleared only when
         // the clock comes back round to it, a whole window later, so the increment cannot land in a slot being cleared.
         var now = _time.GetTimestamp() / _slotTicks;
-        var stripe = (Thread.GetCurrentProcessorId() & _stripeMask) * StripeStride;
         if (now == Volatile.Read(ref _currentSlot))
         {
-            Interlocked.Increment(ref _calls[stripe + (int)(now % Slots)]);
+            Interlocked.Increment(ref _calls[(int)(now % Slots)]);
             return;
         }
 
         lock (_lock)
         {
-            Interlocked.Increment(ref _calls[stripe + Advance()]);
+            Interlocked.Increment(ref _calls[Advance()]);
         }
     }
 
@@ -64,15 +51,8 @@ internal sealed class RetryBudget
             int calls = 0, retries = 0;
             for (var i = 0; i < Slots; i++)
             {
+                calls += _calls[i];
                 retries += _retries[i];
-            }
-
-            for (var i = 0; i < _calls.Length; i += StripeStride)
-            {
-                for (var j = 0; j < Slots; j++)
-                {
-                    calls += Volatile.Read(ref _calls[i + j]);
-                }
             }
 
             if (retries >= Math.Max(_options.MinRetries, _options.RetryRatio * calls))
@@ -95,11 +75,7 @@ internal sealed class RetryBudget
             for (var i = 1; i <= Math.Min(passed, Slots); i++)
             {
                 var index = (int)((_currentSlot + i) % Slots);
-                for (var stripe = 0; stripe < _calls.Length; stripe += StripeStride)
-                {
-                    _calls[stripe + index] = 0;
-                }
-
+                _calls[index] = 0;
                 _retries[index] = 0;
             }
 

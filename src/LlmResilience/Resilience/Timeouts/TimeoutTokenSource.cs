@@ -15,8 +15,8 @@ namespace LlmResilience;
 /// <para>
 /// A source may start <see cref="Unarmed"/> and get its time later (<see cref="Arm"/>): the call's deadline does, since
 /// an attempt whose own timeout ends before the deadline bounds everything until it ends, and most calls end with that
-/// one attempt. Its timer is then never created (a timer per call: its creation, scheduling and removal, each under
-/// the timer queue's lock).
+/// one attempt. Its timer is then never created: with two threads creating and disposing sources, one with a timer
+/// took 100-111 ns against 24-26 ns without (benchmarks, <c>--contention</c>).
 /// </para>
 /// </remarks>
 internal sealed class TimeoutTokenSource : IDisposable
