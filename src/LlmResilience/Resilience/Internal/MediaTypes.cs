@@ -28,8 +28,7 @@ internal static class MediaTypes
     public static bool IsJsonOrAbsent(HttpContent content)
     {
         var mediaType = Of(content);
-        return mediaType.IsEmpty || mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || mediaType.Contains("json", StringComparison.OrdinalIgnoreCase);
+        return mediaType.IsEmpty || mediaType.Contains("json", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The media type for a message, or <c>"untyped"</c>.</summary>
